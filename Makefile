@@ -1,0 +1,111 @@
+# SPDX-License-Identifier: ISC
+# folio: `make` builds, `make check` installs what is missing and runs every
+# test (plain build, then ASan+UBSan), `make demo` runs the main job.
+
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR     ?= $(PREFIX)/share/man
+DESTDIR    ?=
+
+CC         ?= cc
+PKG_CONFIG ?= pkg-config
+O          ?= build
+SHARED     ?= ../shared
+
+DEPS       := libzstd libarchive libsodium jansson
+WARN       := -Wall -Wextra -Wshadow -Wcast-qual -Wstrict-prototypes \
+              -Wmissing-prototypes -Wvla -Wformat=2 -Wundef -Wpointer-arith
+WERROR     ?= -Werror
+OPT        ?= -O2 -g
+SAN        ?=
+CFLAGS     ?=
+LDFLAGS    ?=
+ALL_CFLAGS := -std=c17 -D_GNU_SOURCE $(OPT) $(WARN) $(WERROR) $(SAN) -Iinclude -Isrc \
+              $(shell $(PKG_CONFIG) --cflags $(DEPS) 2>/dev/null) $(CFLAGS)
+LIBS       := $(shell $(PKG_CONFIG) --libs $(DEPS) 2>/dev/null) -lpthread
+TEST_LIBS  := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
+
+LIB_SRC    := $(wildcard src/*.c)
+LIB_OBJ    := $(LIB_SRC:src/%.c=$(O)/obj/%.o)
+CLI_COMMON := $(O)/obj/cli/cli.o
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
+PROGS      := $(O)/folio-pack $(O)/folio-unpack
+
+.PHONY: all deps check check-unit check-cli asan demo install uninstall clean bench
+
+all: $(PROGS) $(O)/libfolio.a $(O)/folio.pc
+
+deps:
+	@tools/install-deps
+
+$(O)/obj/%.o: src/%.c include/folio.h src/folio-internal.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(O)/obj/cli/%.o: src/cli/%.c src/cli/cli.h include/folio.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(O)/libfolio.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(O)/folio-%: $(O)/obj/cli/folio-%.o $(CLI_COMMON) $(O)/libfolio.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(O)/tests/%: tests/unit/%.c tests/unit/unit.h $(O)/libfolio.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(O)/libfolio.a $(LIBS) $(TEST_LIBS)
+
+$(O)/folio.pc: folio.pc.in Makefile
+	@mkdir -p $(dir $@)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(shell sed -n 's/^#define FOLIO_VERSION "\(.*\)"/\1/p' include/folio.h)|' \
+	    -e 's|@REQUIRES@|$(DEPS)|' $< > $@
+
+# Unit tests (cmocka) then the programs end to end, against build O.
+check-unit: $(UNIT_BIN)
+	@tests/run-unit $(UNIT_BIN)
+
+check-cli: $(PROGS)
+	@FOLIO_BIN=$(abspath $(O)) SHARED=$(abspath $(SHARED)) tests/run-cli
+
+# Everything: dependencies, the plain build, then ASan+UBSan.
+check: deps
+	$(MAKE) all
+	$(MAKE) check-unit check-cli
+	$(MAKE) asan
+
+asan:
+	$(MAKE) O=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
+	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" \
+	    all check-unit check-cli
+
+demo: deps
+	$(MAKE) all
+	@FOLIO_BIN=$(abspath $(O)) tools/demo
+
+bench: deps
+	$(MAKE) all
+	@FOLIO_BIN=$(abspath $(O)) tools/bench
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig \
+	    $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 0755 $(PROGS) $(DESTDIR)$(BINDIR)/
+	install -m 0644 $(O)/libfolio.a $(DESTDIR)$(LIBDIR)/
+	install -m 0644 $(O)/folio.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	install -m 0644 include/folio.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 0644 docs/folio-pack.1 docs/folio-unpack.1 $(DESTDIR)$(MANDIR)/man1/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/folio-pack $(DESTDIR)$(BINDIR)/folio-unpack \
+	    $(DESTDIR)$(LIBDIR)/libfolio.a $(DESTDIR)$(LIBDIR)/pkgconfig/folio.pc \
+	    $(DESTDIR)$(INCLUDEDIR)/folio.h \
+	    $(DESTDIR)$(MANDIR)/man1/folio-pack.1 $(DESTDIR)$(MANDIR)/man1/folio-unpack.1
+
+clean:
+	rm -rf build build-asan

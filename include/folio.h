@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * folio.h - signed, verified offline news editions.
+ *
+ * libfolio packs a folder into a signed, zstd-compressed bundle and, on the
+ * reader's side, verifies such a bundle byte for byte before anything of it
+ * appears on disk.  The file format is pinned in docs/FORMAT.md.
+ *
+ * Lifecycle:
+ *   1) folio_new() gives a context.  Every call below takes it; when a call
+ *      fails it returns a negative FOLIO_E* code and keeps one sentence on
+ *      the context, naming the file and the problem: folio_errmsg().
+ *   2) Keys: folio_keygen() writes a key pair; folio_pubkey_load() and
+ *      folio_seckey_load() read minisign-format key files.
+ *   3) Publisher: folio_pack_options_init(), set the fields, folio_pack().
+ *   4) Reader: folio_bundle_open() reads and verifies the signed manifest;
+ *      the getters describe the edition; then exactly one of
+ *      folio_bundle_verify() or folio_bundle_unpack() streams the rest.
+ *   5) folio_bundle_free(), folio_pubkey_free(), folio_seckey_free(),
+ *      folio_free().  Every _free accepts NULL.
+ *
+ * The library never prints and never exits.
+ */
+#ifndef FOLIO_H
+#define FOLIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define FOLIO_VERSION "0.1.0"
+
+#if defined(__GNUC__)
+#define FOLIO_WUR __attribute__((warn_unused_result))
+#else
+#define FOLIO_WUR
+#endif
+
+/* Result codes.  Zero is success; every failure is one of these. */
+#define FOLIO_OK 0
+/* The input was refused: bad signature, unknown key, hash mismatch, expired,
+ * wrong channel, unsafe or malformed content, a limit exceeded, a malformed
+ * key file, a wrong passphrase.  The input is bad; trying again won't help. */
+#define FOLIO_EREJECT (-1)
+/* The caller asked for something impossible: a bad argument, an output that
+ * already exists without FOLIO_FORCE. */
+#define FOLIO_EUSAGE (-2)
+/* The system failed: I/O, no space, permissions, out of memory.  The same
+ * call may succeed later. */
+#define FOLIO_ESYSTEM (-3)
+/* folio_seckey_load(): the key is encrypted and no passphrase was given. */
+#define FOLIO_ENEEDPASS (-4)
+
+typedef struct folio_ctx folio_ctx;
+typedef struct folio_pubkey folio_pubkey;
+typedef struct folio_seckey folio_seckey;
+typedef struct folio_bundle folio_bundle;
+
+/* ---- context ------------------------------------------------------------ */
+
+/* A new context with the default limits, or NULL when out of memory.
+ * Initialises libsodium (safe to call any number of times). */
+FOLIO_WUR folio_ctx *folio_new(void);
+void folio_free(folio_ctx *ctx);
+
+/* The sentence describing the last failure on ctx ("" if none).  Borrowed:
+ * valid until the next call on ctx. */
+const char *folio_errmsg(const folio_ctx *ctx);
+/* The code of the last failure on ctx (FOLIO_OK if none). */
+int folio_errcode(const folio_ctx *ctx);
+
+/* Versions: folio's own and of the libraries in use, one line, borrowed. */
+const char *folio_version_string(void);
+
+/* Limits applied when reading a bundle.  Defaults suit a cheap device;
+ * docs/FORMAT.md lists them. */
+enum folio_limit {
+	FOLIO_LIMIT_WINDOW_LOG,     /* zstd window, log2 bytes (default 24) */
+	FOLIO_LIMIT_MANIFEST_SIZE,  /* bytes of manifest.json (16 MiB) */
+	FOLIO_LIMIT_FILE_SIZE,      /* bytes of one file (4 GiB) */
+	FOLIO_LIMIT_TOTAL_SIZE,     /* bytes of all files (16 GiB) */
+	FOLIO_LIMIT_FILE_COUNT,     /* files in the manifest (200000) */
+	FOLIO_LIMIT_PATH_LENGTH,    /* bytes of one path (1024) */
+	FOLIO_LIMIT_PATH_DEPTH,     /* components of one path (32) */
+	FOLIO_LIMIT__COUNT
+};
+/* Sets one limit.  FOLIO_EUSAGE for an unknown limit or a value out of its
+ * range (window log 10..31, others at least 1). */
+int folio_set_limit(folio_ctx *ctx, enum folio_limit which, uint64_t value);
+uint64_t folio_get_limit(const folio_ctx *ctx, enum folio_limit which);
+
+/* ---- keys (minisign formats) ---------------------------------------------- */
+
+/* Writes PATH.key (mode 0600) and PATH.pub.  With passphrase NULL the secret
+ * key is stored unencrypted; otherwise it is encrypted as minisign does
+ * (scrypt, minisign's default cost).  Refuses to overwrite either file
+ * (FOLIO_EUSAGE) unless force is non-zero.  Both files appear whole or not
+ * at all.  keyid_out, if not NULL, receives the key id as minisign prints it
+ * (16 upper-case hex digits and a NUL). */
+FOLIO_WUR int folio_keygen(folio_ctx *ctx, const char *path,
+			   const char *passphrase, int force, char keyid_out[17]);
+
+/* Loads a public key file.  *out is the caller's, to free with
+ * folio_pubkey_free().  FOLIO_EREJECT for a malformed file. */
+FOLIO_WUR int folio_pubkey_load(folio_ctx *ctx, const char *path,
+				folio_pubkey **out);
+void folio_pubkey_free(folio_pubkey *key);
+/* The key id as minisign prints it, borrowed. */
+const char *folio_pubkey_id(const folio_pubkey *key);
+
+/* Loads a secret key file.  passphrase may be NULL for an unencrypted key;
+ * an encrypted key with passphrase NULL gives FOLIO_ENEEDPASS, a wrong
+ * passphrase FOLIO_EREJECT.  The key lives in guarded memory and is wiped by
+ * folio_seckey_free(). */
+FOLIO_WUR int folio_seckey_load(folio_ctx *ctx, const char *path,
+				const char *passphrase, folio_seckey **out);
+void folio_seckey_free(folio_seckey *key);
+const char *folio_seckey_id(const folio_seckey *key);
+
+/* ---- pack ------------------------------------------------------------------ */
+
+struct folio_pack_options {
+	const char *channel;  /* required: [a-z0-9][a-z0-9._-]{0,63} */
+	uint64_t edition;     /* 0: the creation time */
+	int64_t created;      /* -1: SOURCE_DATE_EPOCH if set, else now */
+	int64_t expires;      /* 0: created + valid_days */
+	unsigned valid_days;  /* default 30 */
+	int level;            /* zstd level 1..22, default 19 */
+	int threads;          /* zstd workers, 0: one per core */
+	int force;            /* replace an existing output file */
+	const char *title;    /* edition title, NULL: the channel */
+	/* Called after each file is written (stored 0: identical to an
+	 * earlier file, not stored again), or NULL. */
+	void (*on_file)(void *arg, const char *path, uint64_t size, int stored);
+	void *on_file_arg;
+};
+/* Fills o with the defaults above. */
+void folio_pack_options_init(struct folio_pack_options *o);
+
+struct folio_pack_stats {
+	uint64_t files;        /* files in the manifest */
+	uint64_t stored;       /* tar entries for them (identical files once) */
+	uint64_t input_bytes;  /* sum of file sizes */
+	uint64_t output_bytes; /* bundle size */
+	uint64_t edition;
+};
+
+/* Packs the folder src into a bundle signed with key and writes it to out
+ * ("-" is standard output).  A file output is written to a temporary file
+ * beside it and renamed: out never holds a partial bundle.  Same input, key
+ * and options (created included) give the same bytes.  stats may be NULL.
+ * FOLIO_EREJECT when the folder holds something folio refuses to ship
+ * (symlink, device, unsafe name); the message names it. */
+FOLIO_WUR int folio_pack(folio_ctx *ctx, const char *src,
+			 const folio_seckey *key,
+			 const struct folio_pack_options *o, const char *out,
+			 struct folio_pack_stats *stats);
+
+/* ---- read ------------------------------------------------------------------ */
+
+/* Opens the bundle at path ("-" is standard input), reads its manifest and
+ * signature and verifies them with key; checks the manifest's fields, its
+ * expiry against the clock and, when channel is not NULL, that the bundle is
+ * for that channel.  Nothing but the signed head of the bundle is decoded.
+ * *out is the caller's, to free with folio_bundle_free(). */
+FOLIO_WUR int folio_bundle_open(folio_ctx *ctx, const char *path,
+				const folio_pubkey *key, const char *channel,
+				folio_bundle **out);
+void folio_bundle_free(folio_bundle *b);
+
+/* Getters on an open bundle: the signed manifest's fields.  Strings are
+ * borrowed from b. */
+const char *folio_bundle_channel(const folio_bundle *b);
+const char *folio_bundle_title(const folio_bundle *b);
+uint64_t folio_bundle_edition(const folio_bundle *b);
+int64_t folio_bundle_created(const folio_bundle *b);
+int64_t folio_bundle_expires(const folio_bundle *b);
+const char *folio_bundle_key_id(const folio_bundle *b);
+size_t folio_bundle_file_count(const folio_bundle *b);
+/* File i (0 <= i < count) in manifest order.  Returns 0, or FOLIO_EUSAGE for
+ * i out of range.  Any out-pointer may be NULL. */
+int folio_bundle_file(const folio_bundle *b, size_t i, const char **path,
+		      uint64_t *size, const char **media_type,
+		      const char **blake2b_hex, unsigned *mode);
+/* The manifest's exact bytes (as signed), borrowed. */
+const char *folio_bundle_manifest_json(const folio_bundle *b, size_t *len);
+
+/* Streams the rest of the bundle and checks every file against the manifest,
+ * writing nothing.  Can be called once per open bundle. */
+FOLIO_WUR int folio_bundle_verify(folio_bundle *b);
+
+#define FOLIO_FORCE 1 /* replace dest if it exists, atomically */
+
+/* Streams the rest of the bundle into a private staging folder beside dest,
+ * checking every byte as it is written, and renames the folder to dest only
+ * when every file matched.  On any failure dest is as it was and no staging
+ * is left.  dest must not exist unless flags has FOLIO_FORCE.  The edition
+ * keeps its signed manifest in dest/.folio/.  Can be called once per open
+ * bundle. */
+FOLIO_WUR int folio_bundle_unpack(folio_bundle *b, const char *dest, int flags);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* FOLIO_H */

@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: ISC */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "cli.h"
+
+#define PASSPHRASE_MAX 1024
+
+const char *cli_program = "folio";
+int cli_verbosity = 1;
+
+static void vmessage(const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: ", cli_program);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void cli_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vmessage(fmt, ap);
+	va_end(ap);
+}
+
+void cli_note(int level, const char *fmt, ...)
+{
+	if (cli_verbosity < level)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vmessage(fmt, ap);
+	va_end(ap);
+}
+
+int cli_exit_status(int code)
+{
+	switch (code) {
+	case FOLIO_OK:
+		return 0;
+	case FOLIO_EREJECT:
+		return EXIT_REJECTED;
+	case FOLIO_EUSAGE:
+	case FOLIO_ENEEDPASS:
+		return EXIT_USAGE;
+	default:
+		return EXIT_SYSTEM;
+	}
+}
+
+int cli_fail(const folio_ctx *ctx)
+{
+	cli_error("%s", folio_errmsg(ctx));
+	return cli_exit_status(folio_errcode(ctx));
+}
+
+int cli_usage_error(const char *synopsis, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vmessage(fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "%sTry '%s --help' for more.\n", synopsis, cli_program);
+	return EXIT_USAGE;
+}
+
+int cli_version(void)
+{
+	printf("%s %s\n", cli_program, folio_version_string());
+	return 0;
+}
+
+bool cli_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	if (s == NULL || *s < '0' || *s > '9')
+		return false;
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+static char *pass_alloc(void)
+{
+	char *p = sodium_malloc(PASSPHRASE_MAX + 2);
+	if (p != NULL)
+		memset(p, 0, PASSPHRASE_MAX + 2);
+	return p;
+}
+
+void cli_passphrase_free(char *pass)
+{
+	sodium_free(pass);
+}
+
+static char *pass_from_file(const char *file, int *status)
+{
+	FILE *f = fopen(file, "re");
+	if (f == NULL) {
+		cli_error("cannot read passphrase file '%s': %s", file, strerror(errno));
+		*status = errno == ENOENT ? EXIT_USAGE : EXIT_SYSTEM;
+		return NULL;
+	}
+	char *p = pass_alloc();
+	if (p == NULL || fgets(p, PASSPHRASE_MAX + 2, f) == NULL) {
+		cli_error("cannot read passphrase file '%s': %s", file,
+			  p == NULL ? "out of memory" : "it is empty");
+		*status = p == NULL ? EXIT_SYSTEM : EXIT_USAGE;
+		fclose(f);
+		sodium_free(p);
+		return NULL;
+	}
+	fclose(f);
+	p[strcspn(p, "\r\n")] = '\0';
+	if (*p == '\0') {
+		cli_error("passphrase file '%s' holds an empty passphrase", file);
+		*status = EXIT_USAGE;
+		sodium_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+/* One line from the terminal with echo off. */
+static bool read_tty_line(int tty, const char *prompt, char *buf)
+{
+	struct termios old, quiet;
+	bool restore = tcgetattr(tty, &old) == 0;
+	if (restore) {
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		quiet.c_lflag |= ECHONL;
+		tcsetattr(tty, TCSAFLUSH, &quiet);
+	}
+	if (write(tty, prompt, strlen(prompt)) < 0) {
+		/* the prompt is a courtesy */
+	}
+	size_t n = 0;
+	bool ok = false;
+	for (;;) {
+		char c;
+		ssize_t r = read(tty, &c, 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		if (c == '\n') {
+			ok = true;
+			break;
+		}
+		if (n < PASSPHRASE_MAX)
+			buf[n++] = c;
+	}
+	buf[n] = '\0';
+	if (restore)
+		tcsetattr(tty, TCSAFLUSH, &old);
+	return ok;
+}
+
+char *cli_passphrase(const char *file, const char *what, bool confirm, int *status)
+{
+	if (file != NULL)
+		return pass_from_file(file, status);
+	int tty = open("/dev/tty", O_RDWR | O_CLOEXEC);
+	if (tty < 0) {
+		cli_error("%s needs a passphrase: no terminal to ask on (use --passphrase-file)", what);
+		*status = EXIT_USAGE;
+		return NULL;
+	}
+	char *p = pass_alloc(), *again = confirm ? pass_alloc() : NULL;
+	char prompt[256];
+	snprintf(prompt, sizeof(prompt), "Passphrase for %s: ", what);
+	bool ok = p != NULL && (!confirm || again != NULL) && read_tty_line(tty, prompt, p);
+	if (ok && confirm)
+		ok = read_tty_line(tty, "Passphrase again: ", again);
+	close(tty);
+	if (!ok || *p == '\0' || (confirm && strcmp(p, again) != 0)) {
+		cli_error("%s: %s", what, !ok ? "no passphrase read" : *p == '\0'
+			  ? "empty passphrase (use --unencrypted for no passphrase)"
+			  : "the passphrases differ");
+		*status = EXIT_USAGE;
+		sodium_free(p);
+		sodium_free(again);
+		return NULL;
+	}
+	sodium_free(again);
+	return p;
+}

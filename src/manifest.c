@@ -1,0 +1,353 @@
+/* SPDX-License-Identifier: ISC */
+/* The manifest: what the publisher signs.  JSON through jansson. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "folio-internal.h"
+
+#define JSON_SAFE_MAX ((1ull << 53) - 1) /* integers every JSON reader keeps exact */
+#define MEDIA_TYPE_MAX 127
+
+void folio_manifest_release(struct folio_manifest *m)
+{
+	for (size_t i = 0; i < m->nfiles; i++) {
+		free(m->files[i].path);
+		free(m->files[i].type);
+		free(m->files[i].layer);
+	}
+	free(m->files);
+	free(m->channel);
+	free(m->title);
+	memset(m, 0, sizeof(*m));
+}
+
+bool folio_channel_valid(const char *channel)
+{
+	size_t len = strlen(channel);
+	if (len == 0 || len > FOLIO_CHANNEL_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = channel[i];
+		bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+		if (!alnum && (i == 0 || (c != '.' && c != '_' && c != '-')))
+			return false;
+	}
+	return true;
+}
+
+void folio_time_format(char out[32], int64_t t)
+{
+	struct tm tm;
+	time_t tt = (time_t)t;
+	if (gmtime_r(&tt, &tm) == NULL || strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(out, 32, "@%lld", (long long)t);
+}
+
+char *folio_trusted_comment(const struct folio_manifest *m)
+{
+	char created[32], expires[32];
+	folio_time_format(created, m->created);
+	folio_time_format(expires, m->expires);
+	size_t size = strlen(m->channel) + 160;
+	char *s = malloc(size);
+	if (s != NULL)
+		snprintf(s, size, "%s channel:%s edition:%llu created:%s expires:%s",
+			 FOLIO_FORMAT_NAME, m->channel, (unsigned long long)m->edition,
+			 created, expires);
+	return s;
+}
+
+static int compare_content(const void *a, const void *b, void *arg)
+{
+	const struct folio_file *files = arg;
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	int c = memcmp(files[i].hash, files[j].hash, FOLIO_HASH_BYTES);
+	if (c == 0)
+		c = (files[i].size > files[j].size) - (files[i].size < files[j].size);
+	if (c == 0)
+		c = (i > j) - (i < j);
+	return c;
+}
+
+void folio_manifest_link_duplicates(struct folio_manifest *m)
+{
+	size_t *order = malloc(m->nfiles * sizeof(*order) + 1);
+	for (size_t i = 0; i < m->nfiles; i++)
+		m->files[i].same_as = i;
+	if (order == NULL)
+		return; /* every file stands alone: bigger, still correct */
+	for (size_t i = 0; i < m->nfiles; i++)
+		order[i] = i;
+	qsort_r(order, m->nfiles, sizeof(*order), compare_content, m->files);
+	for (size_t k = 1; k < m->nfiles; k++) {
+		struct folio_file *prev = &m->files[order[k - 1]], *cur = &m->files[order[k]];
+		if (prev->size == cur->size && memcmp(prev->hash, cur->hash, FOLIO_HASH_BYTES) == 0)
+			cur->same_as = prev->same_as;
+	}
+	free(order);
+}
+
+int folio_manifest_encode(folio_ctx *ctx, const struct folio_manifest *m,
+			  char **out, size_t *len)
+{
+	json_t *root = json_object(), *files = json_array();
+	int bad = root == NULL || files == NULL;
+	bad |= json_object_set_new(root, "format", json_string(FOLIO_FORMAT_NAME));
+	bad |= json_object_set_new(root, "channel", json_string(m->channel));
+	bad |= json_object_set_new(root, "title", json_string(m->title));
+	bad |= json_object_set_new(root, "edition", json_integer((json_int_t)m->edition));
+	bad |= json_object_set_new(root, "created", json_integer(m->created));
+	bad |= json_object_set_new(root, "expires", json_integer(m->expires));
+	for (size_t i = 0; i < m->nfiles && !bad; i++) {
+		const struct folio_file *f = &m->files[i];
+		json_t *o = json_object();
+		bad |= o == NULL;
+		bad |= json_object_set_new(o, "path", json_string(f->path));
+		bad |= json_object_set_new(o, "size", json_integer((json_int_t)f->size));
+		bad |= json_object_set_new(o, "blake2b", json_string(f->hex));
+		bad |= json_object_set_new(o, "type", json_string(f->type));
+		bad |= json_object_set_new(o, "mode", json_string(f->mode == 0755 ? "0755" : "0644"));
+		bad |= json_object_set_new(o, "layer", json_string(f->layer));
+		bad |= json_array_append_new(files, o);
+	}
+	bad |= json_object_set(root, "files", files);
+	bad |= json_object_set_new(root, "articles", json_array());
+	char *text = bad ? NULL : json_dumps(root, JSON_COMPACT);
+	json_decref(files);
+	json_decref(root);
+	if (text == NULL)
+		return folio_fail(ctx, FOLIO_ESYSTEM, "cannot encode the manifest: out of memory");
+	/* a final newline, so that the extracted file reads well */
+	size_t n = strlen(text);
+	char *withnl = realloc(text, n + 2);
+	if (withnl == NULL) {
+		free(text);
+		return folio_fail(ctx, FOLIO_ESYSTEM, "cannot encode the manifest: out of memory");
+	}
+	withnl[n] = '\n';
+	withnl[n + 1] = '\0';
+	*out = withnl;
+	*len = n + 1;
+	return FOLIO_OK;
+}
+
+/* ---- decoding ------------------------------------------------------------ */
+
+struct decoder {
+	folio_ctx *ctx;
+	const char *name;
+};
+
+static int bad(struct decoder *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int bad(struct decoder *d, const char *fmt, ...)
+{
+	char what[700];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	return folio_fail(d->ctx, FOLIO_EREJECT, "cannot verify '%s': manifest: %s", d->name, what);
+}
+
+static int get_string(struct decoder *d, json_t *obj, const char *key, size_t max,
+		      const char **out)
+{
+	json_t *v = json_object_get(obj, key);
+	if (v == NULL)
+		return bad(d, "missing field '%s'", key);
+	if (!json_is_string(v))
+		return bad(d, "field '%s' is not a string", key);
+	const char *s = json_string_value(v);
+	if (json_string_length(v) > max)
+		return bad(d, "field '%s' is too long", key);
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return bad(d, "field '%s' has a control character", key);
+	*out = s;
+	return FOLIO_OK;
+}
+
+static int get_uint(struct decoder *d, json_t *obj, const char *key, uint64_t min,
+		    uint64_t max, uint64_t *out)
+{
+	json_t *v = json_object_get(obj, key);
+	if (v == NULL)
+		return bad(d, "missing field '%s'", key);
+	if (!json_is_integer(v))
+		return bad(d, "field '%s' is not an integer", key);
+	json_int_t n = json_integer_value(v);
+	if (n < 0 || (uint64_t)n < min || (uint64_t)n > max)
+		return bad(d, "field '%s' is out of range", key);
+	*out = (uint64_t)n;
+	return FOLIO_OK;
+}
+
+static char *dup_or_fail(struct decoder *d, const char *s, int *rc)
+{
+	char *copy = strdup(s);
+	if (copy == NULL)
+		*rc = folio_fail_errno(d->ctx, ENOMEM, "cannot verify '%s'", d->name);
+	return copy;
+}
+
+static int compare_path_ptr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* No path twice, and no path that is also a folder of another. */
+static int check_path_set(struct decoder *d, const struct folio_manifest *m)
+{
+	char **sorted = malloc(m->nfiles * sizeof(*sorted) + 1);
+	if (sorted == NULL)
+		return folio_fail_errno(d->ctx, ENOMEM, "cannot verify '%s'", d->name);
+	for (size_t i = 0; i < m->nfiles; i++)
+		sorted[i] = m->files[i].path;
+	qsort(sorted, m->nfiles, sizeof(*sorted), compare_path_ptr);
+	int rc = FOLIO_OK;
+	for (size_t i = 1; i < m->nfiles && rc == FOLIO_OK; i++)
+		if (strcmp(sorted[i - 1], sorted[i]) == 0)
+			rc = bad(d, "path '%s' is listed twice", sorted[i]);
+	char prefix[4096];
+	for (size_t i = 0; i < m->nfiles && rc == FOLIO_OK; i++) {
+		const char *p = sorted[i];
+		for (const char *s = strchr(p, '/'); s != NULL && rc == FOLIO_OK; s = strchr(s + 1, '/')) {
+			size_t n = (size_t)(s - p);
+			if (n >= sizeof(prefix))
+				break;
+			memcpy(prefix, p, n);
+			prefix[n] = '\0';
+			char *key = prefix;
+			if (bsearch(&key, sorted, m->nfiles, sizeof(*sorted), compare_path_ptr) != NULL)
+				rc = bad(d, "'%s' is both a file and a folder", prefix);
+		}
+	}
+	free(sorted);
+	return rc;
+}
+
+static int decode_file(struct decoder *d, json_t *o, struct folio_file *f)
+{
+	const folio_ctx *ctx = d->ctx;
+	if (!json_is_object(o))
+		return bad(d, "a file entry is not an object");
+	const char *path, *hex, *type, *mode, *layer;
+	int rc;
+	if ((rc = get_string(d, o, "path", ctx->limits[FOLIO_LIMIT_PATH_LENGTH], &path)) ||
+	    (rc = get_string(d, o, "blake2b", 64, &hex)) ||
+	    (rc = get_string(d, o, "type", MEDIA_TYPE_MAX, &type)) ||
+	    (rc = get_string(d, o, "mode", 4, &mode)) ||
+	    (rc = get_string(d, o, "layer", 5, &layer)))
+		return rc;
+	const char *why = folio_path_problem(path, ctx->limits[FOLIO_LIMIT_PATH_LENGTH],
+					     (unsigned)ctx->limits[FOLIO_LIMIT_PATH_DEPTH]);
+	if (why != NULL)
+		return bad(d, "unsafe path '%s': %s", path, why);
+	uint64_t max = ctx->limits[FOLIO_LIMIT_FILE_SIZE];
+	if ((rc = get_uint(d, o, "size", 0, max < JSON_SAFE_MAX ? max : JSON_SAFE_MAX, &f->size)))
+		return rc;
+	if (folio_unhex(f->hash, FOLIO_HASH_BYTES, hex) != 0)
+		return bad(d, "bad blake2b of '%s'", path);
+	if (strcmp(mode, "0644") != 0 && strcmp(mode, "0755") != 0)
+		return bad(d, "mode of '%s' is not 0644 or 0755", path);
+	if (strcmp(layer, "text") != 0 && strcmp(layer, "media") != 0)
+		return bad(d, "layer of '%s' is not text or media", path);
+	f->mode = mode[2] == '7' ? 0755 : 0644;
+	memcpy(f->hex, hex, sizeof(f->hex));
+	f->path = dup_or_fail(d, path, &rc);
+	if (f->path != NULL)
+		f->type = dup_or_fail(d, type, &rc);
+	if (f->type != NULL)
+		f->layer = dup_or_fail(d, layer, &rc);
+	return rc;
+}
+
+static int decode_root(struct decoder *d, json_t *root, struct folio_manifest *m)
+{
+	folio_ctx *ctx = d->ctx;
+	if (!json_is_object(root))
+		return bad(d, "not a JSON object");
+	const char *format, *channel, *title;
+	int rc;
+	if ((rc = get_string(d, root, "format", 32, &format)))
+		return rc;
+	if (strcmp(format, FOLIO_FORMAT_NAME) != 0)
+		return bad(d, "unknown format '%s'", format);
+	if ((rc = get_string(d, root, "channel", FOLIO_CHANNEL_MAX, &channel)) ||
+	    (rc = get_string(d, root, "title", FOLIO_TITLE_MAX, &title)))
+		return rc;
+	if (!folio_channel_valid(channel))
+		return bad(d, "bad channel name '%s'", channel);
+	uint64_t created, expires;
+	if ((rc = get_uint(d, root, "edition", 1, JSON_SAFE_MAX, &m->edition)) ||
+	    (rc = get_uint(d, root, "created", 0, JSON_SAFE_MAX, &created)) ||
+	    (rc = get_uint(d, root, "expires", 0, JSON_SAFE_MAX, &expires)))
+		return rc;
+	if (expires <= created)
+		return bad(d, "expires is not after created");
+	m->created = (int64_t)created;
+	m->expires = (int64_t)expires;
+	json_t *articles = json_object_get(root, "articles");
+	if (articles != NULL && !json_is_array(articles))
+		return bad(d, "field 'articles' is not an array");
+	json_t *files = json_object_get(root, "files");
+	if (files == NULL || !json_is_array(files))
+		return bad(d, "field 'files' is missing or not an array");
+	size_t n = json_array_size(files);
+	if (n > ctx->limits[FOLIO_LIMIT_FILE_COUNT])
+		return folio_fail(ctx, FOLIO_EREJECT,
+				  "cannot verify '%s': %zu files is more than the limit of %llu",
+				  d->name, n, (unsigned long long)ctx->limits[FOLIO_LIMIT_FILE_COUNT]);
+	m->channel = dup_or_fail(d, channel, &rc);
+	if (m->channel != NULL)
+		m->title = dup_or_fail(d, title, &rc);
+	if (rc != FOLIO_OK)
+		return rc;
+	m->files = calloc(n + 1, sizeof(*m->files));
+	if (m->files == NULL)
+		return folio_fail_errno(ctx, ENOMEM, "cannot verify '%s'", d->name);
+	uint64_t total = 0;
+	for (size_t i = 0; i < n; i++) {
+		m->nfiles = i + 1;
+		if ((rc = decode_file(d, json_array_get(files, i), &m->files[i])))
+			return rc;
+		total += m->files[i].size;
+		if (total > ctx->limits[FOLIO_LIMIT_TOTAL_SIZE])
+			return folio_fail(ctx, FOLIO_EREJECT,
+					  "cannot verify '%s': files add up to more than the limit of %llu bytes",
+					  d->name, (unsigned long long)ctx->limits[FOLIO_LIMIT_TOTAL_SIZE]);
+	}
+	m->nfiles = n;
+	if ((rc = check_path_set(d, m)))
+		return rc;
+	folio_manifest_link_duplicates(m);
+	return FOLIO_OK;
+}
+
+int folio_manifest_decode(folio_ctx *ctx, const char *name, const char *json,
+			  size_t len, struct folio_manifest *m)
+{
+	struct decoder d = {ctx, name};
+	memset(m, 0, sizeof(*m));
+	if (len > ctx->limits[FOLIO_LIMIT_MANIFEST_SIZE])
+		return folio_fail(ctx, FOLIO_EREJECT,
+				  "cannot verify '%s': manifest larger than the limit of %llu bytes",
+				  name, (unsigned long long)ctx->limits[FOLIO_LIMIT_MANIFEST_SIZE]);
+	json_error_t err;
+	json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &err);
+	if (root == NULL)
+		return folio_fail(ctx, FOLIO_EREJECT,
+				  "cannot verify '%s': manifest is not valid JSON: %s at line %d",
+				  name, err.text, err.line);
+	int rc = decode_root(&d, root, m);
+	json_decref(root);
+	if (rc != FOLIO_OK)
+		folio_manifest_release(m);
+	return rc;
+}

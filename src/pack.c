@@ -1,0 +1,592 @@
+/* SPDX-License-Identifier: ISC */
+/* folio_pack(): folder -> signed manifest -> pax tar -> zstd frames. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <sodium.h>
+#include <zstd.h>
+
+#include "folio-internal.h"
+
+#define IO_CHUNK (256u << 10)
+
+void folio_pack_options_init(struct folio_pack_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->created = -1;
+	o->valid_days = 30;
+	o->level = 19;
+}
+
+/* ---- walking the source folder ------------------------------------------- */
+
+struct walk {
+	folio_ctx *ctx;
+	const char *src;
+	struct folio_file *files;
+	size_t nfiles, cap;
+};
+
+static const char *file_kind(mode_t mode)
+{
+	if (S_ISLNK(mode))
+		return "a symbolic link";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	if (S_ISCHR(mode))
+		return "a character device";
+	if (S_ISBLK(mode))
+		return "a block device";
+	return "not a regular file";
+}
+
+static int walk_add(struct walk *w, char *rel, const struct stat *st)
+{
+	if (w->nfiles == w->cap) {
+		size_t cap = w->cap ? 2 * w->cap : 64;
+		struct folio_file *files = realloc(w->files, cap * sizeof(*files));
+		if (files == NULL)
+			return folio_fail_errno(w->ctx, ENOMEM, "cannot pack '%s'", w->src);
+		w->files = files;
+		w->cap = cap;
+	}
+	struct folio_file *f = &w->files[w->nfiles++];
+	memset(f, 0, sizeof(*f));
+	f->path = rel;
+	f->size = (uint64_t)st->st_size;
+	f->mode = (st->st_mode & S_IXUSR) ? 0755 : 0644;
+	return FOLIO_OK;
+}
+
+static int walk_dir(struct walk *w, int dirfd, const char *prefix)
+{
+	folio_ctx *ctx = w->ctx;
+	DIR *dir = fdopendir(dirfd);
+	if (dir == NULL) {
+		int err = errno;
+		close(dirfd);
+		return folio_fail_errno(ctx, err, "cannot read '%s/%s'", w->src, prefix);
+	}
+	int rc = FOLIO_OK;
+	struct dirent *de;
+	while (rc == FOLIO_OK && (errno = 0, de = readdir(dir)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		size_t size = strlen(prefix) + strlen(de->d_name) + 2;
+		char *rel = malloc(size);
+		if (rel == NULL) {
+			rc = folio_fail_errno(ctx, ENOMEM, "cannot pack '%s'", w->src);
+			break;
+		}
+		snprintf(rel, size, "%s%s%s", prefix, *prefix ? "/" : "", de->d_name);
+		const char *why = folio_path_problem(rel, ctx->limits[FOLIO_LIMIT_PATH_LENGTH],
+						     (unsigned)ctx->limits[FOLIO_LIMIT_PATH_DEPTH]);
+		struct stat st;
+		if (why != NULL) {
+			rc = folio_fail(ctx, FOLIO_EREJECT, "cannot pack '%s/%s': %s", w->src, rel, why);
+		} else if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+			rc = folio_fail_errno(ctx, errno, "cannot pack '%s/%s'", w->src, rel);
+		} else if (S_ISDIR(st.st_mode)) {
+			int fd = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			rc = fd < 0 ? folio_fail_errno(ctx, errno, "cannot pack '%s/%s'", w->src, rel)
+				    : walk_dir(w, fd, rel);
+		} else if (S_ISREG(st.st_mode)) {
+			rc = walk_add(w, rel, &st);
+			if (rc == FOLIO_OK)
+				rel = NULL; /* owned by the list now */
+		} else {
+			rc = folio_fail(ctx, FOLIO_EREJECT, "cannot pack '%s/%s': %s", w->src, rel,
+					file_kind(st.st_mode));
+		}
+		free(rel);
+	}
+	if (rc == FOLIO_OK && errno != 0)
+		rc = folio_fail_errno(ctx, errno, "cannot read '%s/%s'", w->src, prefix);
+	closedir(dir);
+	return rc;
+}
+
+/* Text first (a cut-short download still holds every article), then media;
+ * bytewise by path within each. */
+static int compare_files(const void *a, const void *b)
+{
+	const struct folio_file *x = a, *y = b;
+	int c = strcmp(x->layer, y->layer); /* "media" < "text" */
+	if (c != 0)
+		return -c;
+	return strcmp(x->path, y->path);
+}
+
+/* Hashes size bytes of the file at rel below rootfd; calls sink for each
+ * chunk when it is not NULL.  Refuses a file whose size changed. */
+typedef int (*chunk_sink)(void *arg, const void *buf, size_t len);
+
+static int read_file(folio_ctx *ctx, const char *src, int rootfd, const struct folio_file *f,
+		     uint8_t *buf, uint8_t hash[FOLIO_HASH_BYTES], chunk_sink sink, void *arg)
+{
+	int fd = openat(rootfd, f->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return folio_fail_errno(ctx, errno, "cannot read '%s/%s'", src, f->path);
+	crypto_generichash_state st;
+	crypto_generichash_init(&st, NULL, 0, FOLIO_HASH_BYTES);
+	uint64_t left = f->size;
+	int rc = FOLIO_OK;
+	while (rc == FOLIO_OK) {
+		ssize_t n = read(fd, buf, IO_CHUNK);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = folio_fail_errno(ctx, errno, "cannot read '%s/%s'", src, f->path);
+			break;
+		}
+		if ((uint64_t)n > left || (n == 0 && left != 0)) {
+			rc = folio_fail(ctx, FOLIO_ESYSTEM,
+					"cannot pack '%s/%s': the file changed while it was read",
+					src, f->path);
+			break;
+		}
+		if (n == 0)
+			break;
+		left -= (uint64_t)n;
+		crypto_generichash_update(&st, buf, (size_t)n);
+		if (sink != NULL)
+			rc = sink(arg, buf, (size_t)n);
+	}
+	close(fd);
+	crypto_generichash_final(&st, hash, FOLIO_HASH_BYTES);
+	return rc;
+}
+
+/* ---- the zstd layer ------------------------------------------------------- */
+
+struct zout {
+	folio_ctx *ctx;
+	const char *out_name;
+	int fd;
+	ZSTD_CCtx *cctx;
+	uint8_t *buf;
+	size_t buf_size;
+	uint64_t frame_in; /* tar bytes in the current frame */
+	uint64_t written;
+	int rc;            /* first failure, reported after libarchive returns */
+};
+
+static int zout_flush_buf(struct zout *z, size_t len)
+{
+	size_t done = 0;
+	while (done < len) {
+		ssize_t n = write(z->fd, z->buf + done, len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return folio_fail_errno(z->ctx, errno, "cannot write '%s'", z->out_name);
+		done += (size_t)n;
+	}
+	z->written += len;
+	return FOLIO_OK;
+}
+
+static int zout_feed(struct zout *z, const void *data, size_t len, ZSTD_EndDirective mode)
+{
+	ZSTD_inBuffer in = {data, len, 0};
+	for (;;) {
+		ZSTD_outBuffer out = {z->buf, z->buf_size, 0};
+		size_t left = ZSTD_compressStream2(z->cctx, &out, &in, mode);
+		if (ZSTD_isError(left))
+			return folio_fail(z->ctx, FOLIO_ESYSTEM, "cannot compress '%s': %s",
+					  z->out_name, ZSTD_getErrorName(left));
+		int rc = zout_flush_buf(z, out.pos);
+		if (rc != FOLIO_OK)
+			return rc;
+		bool done = mode == ZSTD_e_continue ? in.pos == in.size : left == 0;
+		if (done)
+			return FOLIO_OK;
+	}
+}
+
+static int zout_end_frame(struct zout *z)
+{
+	if (z->frame_in == 0)
+		return FOLIO_OK;
+	z->frame_in = 0;
+	return zout_feed(z, NULL, 0, ZSTD_e_end);
+}
+
+static la_ssize_t tar_write_cb(struct archive *a, void *arg, const void *data, size_t len)
+{
+	(void)a;
+	struct zout *z = arg;
+	if (z->rc != FOLIO_OK)
+		return -1;
+	z->rc = zout_feed(z, data, len, ZSTD_e_continue);
+	if (z->rc != FOLIO_OK)
+		return -1;
+	z->frame_in += len;
+	return (la_ssize_t)len;
+}
+
+static int zout_init(struct zout *z, const struct folio_pack_options *o)
+{
+	int threads = o->threads;
+	if (threads <= 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		threads = n > 0 ? (int)n : 1;
+	}
+	z->cctx = ZSTD_createCCtx();
+	z->buf_size = ZSTD_CStreamOutSize();
+	z->buf = malloc(z->buf_size);
+	if (z->cctx == NULL || z->buf == NULL)
+		return folio_fail_errno(z->ctx, ENOMEM, "cannot write '%s'", z->out_name);
+	/* Levels up to 19 use windows of at most 2^23; 20 to 22 ask for up to
+	 * 2^27, more than a cheap reader should have to hold. */
+	int wlog = o->level >= 20 ? FOLIO_PACK_WINDOW_LOG : 0;
+	/* Always in worker mode, even with one thread: zstd's output is then
+	 * the same for any number of workers, so --threads never changes the
+	 * bytes. */
+	size_t r = ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_compressionLevel, o->level);
+	if (!ZSTD_isError(r))
+		r = ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_windowLog, wlog);
+	if (!ZSTD_isError(r))
+		r = ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_checksumFlag, 1);
+	if (!ZSTD_isError(r))
+		r = ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_nbWorkers, threads);
+	if (ZSTD_isError(r))
+		return folio_fail(z->ctx, FOLIO_ESYSTEM, "cannot set up zstd: %s", ZSTD_getErrorName(r));
+	return FOLIO_OK;
+}
+
+/* ---- the tar layer -------------------------------------------------------- */
+
+struct packer {
+	folio_ctx *ctx;
+	const char *src;
+	const struct folio_pack_options *o;
+	struct archive *tar;
+	struct archive_entry *entry;
+	struct zout z;
+	uint8_t *buf;
+};
+
+static int tar_fail(struct packer *p, const char *what)
+{
+	if (p->z.rc != FOLIO_OK)
+		return p->z.rc;
+	return folio_fail(p->ctx, FOLIO_ESYSTEM, "cannot write '%s': %s: %s", p->z.out_name,
+			  what, archive_error_string(p->tar));
+}
+
+static int tar_header(struct packer *p, const char *path, uint64_t size)
+{
+	struct archive_entry *e = archive_entry_clear(p->entry);
+	archive_entry_set_pathname_utf8(e, path);
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_perm(e, 0644);
+	archive_entry_set_size(e, (la_int64_t)size);
+	archive_entry_set_mtime(e, (time_t)p->o->created, 0);
+	archive_entry_set_uid(e, 0);
+	archive_entry_set_gid(e, 0);
+	if (archive_write_header(p->tar, e) != ARCHIVE_OK)
+		return tar_fail(p, path);
+	return FOLIO_OK;
+}
+
+static int tar_data(void *arg, const void *buf, size_t len)
+{
+	struct packer *p = arg;
+	if (archive_write_data(p->tar, buf, len) != (la_ssize_t)len)
+		return tar_fail(p, "data");
+	return FOLIO_OK;
+}
+
+static int tar_finish_entry(struct packer *p, const char *path, bool end_frame)
+{
+	if (archive_write_finish_entry(p->tar) != ARCHIVE_OK)
+		return tar_fail(p, path);
+	if (end_frame || p->z.frame_in >= FOLIO_FRAME_TARGET)
+		return zout_end_frame(&p->z);
+	return FOLIO_OK;
+}
+
+static int tar_memory_entry(struct packer *p, const char *path, const char *data,
+			    size_t len, bool end_frame)
+{
+	int rc = tar_header(p, path, len);
+	if (rc == FOLIO_OK)
+		rc = tar_data(p, data, len);
+	if (rc == FOLIO_OK)
+		rc = tar_finish_entry(p, path, end_frame);
+	return rc;
+}
+
+static int tar_file_entry(struct packer *p, int rootfd, const struct folio_file *f)
+{
+	int rc = tar_header(p, f->path, f->size);
+	uint8_t hash[FOLIO_HASH_BYTES];
+	if (rc == FOLIO_OK)
+		rc = read_file(p->ctx, p->src, rootfd, f, p->buf, hash, tar_data, p);
+	if (rc == FOLIO_OK && memcmp(hash, f->hash, FOLIO_HASH_BYTES) != 0)
+		rc = folio_fail(p->ctx, FOLIO_ESYSTEM,
+				"cannot pack '%s/%s': the file changed while it was read", p->src, f->path);
+	if (rc == FOLIO_OK)
+		rc = tar_finish_entry(p, f->path, false);
+	return rc;
+}
+
+static int write_bundle(struct packer *p, int rootfd, const struct folio_manifest *m,
+			const char *manifest, size_t manifest_len, const char *sig, size_t sig_len)
+{
+	folio_ctx *ctx = p->ctx;
+	int rc = zout_init(&p->z, p->o);
+	if (rc != FOLIO_OK)
+		return rc;
+	p->tar = archive_write_new();
+	p->entry = archive_entry_new();
+	if (p->tar == NULL || p->entry == NULL)
+		return folio_fail_errno(ctx, ENOMEM, "cannot write '%s'", p->z.out_name);
+	/* Unblocked: every byte of an entry reaches tar_write_cb before
+	 * archive_write_finish_entry() returns, so frames can end there. */
+	if (archive_write_set_format_pax_restricted(p->tar) != ARCHIVE_OK ||
+	    archive_write_add_filter_none(p->tar) != ARCHIVE_OK ||
+	    archive_write_set_bytes_per_block(p->tar, 0) != ARCHIVE_OK ||
+	    archive_write_set_bytes_in_last_block(p->tar, 1) != ARCHIVE_OK ||
+	    archive_write_open2(p->tar, &p->z, NULL, tar_write_cb, NULL, NULL) != ARCHIVE_OK)
+		return tar_fail(p, "tar");
+
+	rc = tar_memory_entry(p, FOLIO_MANIFEST_PATH, manifest, manifest_len, false);
+	if (rc == FOLIO_OK)
+		rc = tar_memory_entry(p, FOLIO_SIGNATURE_PATH, sig, sig_len, true);
+	for (size_t i = 0; i < m->nfiles && rc == FOLIO_OK; i++) {
+		const struct folio_file *f = &m->files[i];
+		if (f->same_as == i)
+			rc = tar_file_entry(p, rootfd, f);
+		if (rc == FOLIO_OK && p->o->on_file != NULL)
+			p->o->on_file(p->o->on_file_arg, f->path, f->size, f->same_as == i);
+	}
+	if (rc == FOLIO_OK && archive_write_close(p->tar) != ARCHIVE_OK)
+		rc = tar_fail(p, "end of archive");
+	if (rc == FOLIO_OK)
+		rc = zout_end_frame(&p->z);
+	return rc;
+}
+
+/* ---- the whole job -------------------------------------------------------- */
+
+static int check_options(folio_ctx *ctx, const struct folio_pack_options *o)
+{
+	if (o->channel == NULL || !folio_channel_valid(o->channel))
+		return folio_fail(ctx, FOLIO_EUSAGE,
+				  "channel '%s' is not [a-z0-9][a-z0-9._-]{0,63}",
+				  o->channel ? o->channel : "");
+	if (o->level < 1 || o->level > ZSTD_maxCLevel())
+		return folio_fail(ctx, FOLIO_EUSAGE, "level %d is not between 1 and %d",
+				  o->level, ZSTD_maxCLevel());
+	if (o->title != NULL) {
+		if (strlen(o->title) > FOLIO_TITLE_MAX)
+			return folio_fail(ctx, FOLIO_EUSAGE, "title longer than %d bytes", FOLIO_TITLE_MAX);
+		for (const unsigned char *s = (const unsigned char *)o->title; *s; s++)
+			if (*s < 0x20 || *s == 0x7f)
+				return folio_fail(ctx, FOLIO_EUSAGE, "title has a control character");
+	}
+	return FOLIO_OK;
+}
+
+static int64_t creation_time(folio_ctx *ctx, const struct folio_pack_options *o, int *rc)
+{
+	*rc = FOLIO_OK;
+	if (o->created >= 0)
+		return o->created;
+	const char *sde = getenv("SOURCE_DATE_EPOCH");
+	if (sde != NULL && *sde != '\0') {
+		char *end;
+		errno = 0;
+		long long t = strtoll(sde, &end, 10);
+		if (errno != 0 || *end != '\0' || t < 0) {
+			*rc = folio_fail(ctx, FOLIO_EUSAGE, "SOURCE_DATE_EPOCH '%s' is not a time", sde);
+			return 0;
+		}
+		return t;
+	}
+	return (int64_t)time(NULL);
+}
+
+static int build_manifest(folio_ctx *ctx, const char *src, int rootfd,
+			  struct folio_pack_options *o, struct walk *w,
+			  struct folio_manifest *m, uint8_t *buf)
+{
+	m->files = w->files;
+	m->nfiles = w->nfiles;
+	w->files = NULL;
+	w->nfiles = 0;
+	int rc = FOLIO_OK;
+	for (size_t i = 0; i < m->nfiles && rc == FOLIO_OK; i++) {
+		struct folio_file *f = &m->files[i];
+		const char *type = folio_media_type(f->path);
+		f->type = strdup(type);
+		f->layer = strdup(folio_layer_for_type(type));
+		if (f->type == NULL || f->layer == NULL)
+			rc = folio_fail_errno(ctx, ENOMEM, "cannot pack '%s'", src);
+	}
+	if (rc != FOLIO_OK)
+		return rc;
+	qsort(m->files, m->nfiles, sizeof(*m->files), compare_files);
+	for (size_t i = 0; i < m->nfiles && rc == FOLIO_OK; i++) {
+		struct folio_file *f = &m->files[i];
+		rc = read_file(ctx, src, rootfd, f, buf, f->hash, NULL, NULL);
+		folio_hex(f->hex, f->hash, FOLIO_HASH_BYTES);
+	}
+	if (rc != FOLIO_OK)
+		return rc;
+	folio_manifest_link_duplicates(m);
+	m->channel = strdup(o->channel);
+	m->title = strdup(o->title != NULL ? o->title : o->channel);
+	if (m->channel == NULL || m->title == NULL)
+		return folio_fail_errno(ctx, ENOMEM, "cannot pack '%s'", src);
+	m->created = o->created;
+	m->expires = o->expires;
+	m->edition = o->edition;
+	return FOLIO_OK;
+}
+
+static int pack(folio_ctx *ctx, const char *src, const folio_seckey *key,
+		const struct folio_pack_options *opts, const char *out,
+		struct folio_pack_stats *stats)
+{
+	folio_clear_error(ctx);
+	struct folio_pack_options o = *opts;
+	int rc = check_options(ctx, &o);
+	if (rc != FOLIO_OK)
+		return rc;
+	o.created = creation_time(ctx, &o, &rc);
+	if (rc != FOLIO_OK)
+		return rc;
+	if (o.expires == 0)
+		o.expires = o.created + (int64_t)(o.valid_days ? o.valid_days : 30) * 86400;
+	if (o.expires <= o.created)
+		return folio_fail(ctx, FOLIO_EUSAGE, "expiry is not after the creation time");
+	if (o.edition == 0)
+		o.edition = o.created > 0 ? (uint64_t)o.created : 1;
+
+	bool to_stdout = strcmp(out, "-") == 0;
+	if (!to_stdout && !o.force && access(out, F_OK) == 0)
+		return folio_fail(ctx, FOLIO_EUSAGE,
+				  "cannot write '%s': it exists (use --force to replace it)", out);
+	if (to_stdout && isatty(STDOUT_FILENO))
+		return folio_fail(ctx, FOLIO_EUSAGE,
+				  "refusing to write a bundle to a terminal");
+
+	int rootfd = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return folio_fail_errno(ctx, errno, "cannot open '%s'", src);
+
+	struct walk w = {.ctx = ctx, .src = src};
+	struct folio_manifest m = {0};
+	struct packer p = {.ctx = ctx, .src = src, .o = &o};
+	char *manifest = NULL, *sig = NULL, *comment = NULL, *tmp = NULL;
+	size_t manifest_len = 0, sig_len = 0;
+	p.buf = malloc(IO_CHUNK);
+	if (p.buf == NULL) {
+		rc = folio_fail_errno(ctx, ENOMEM, "cannot pack '%s'", src);
+		goto out;
+	}
+	int dupfd = dup(rootfd);
+	rc = dupfd < 0 ? folio_fail_errno(ctx, errno, "cannot read '%s'", src) : walk_dir(&w, dupfd, "");
+	if (rc == FOLIO_OK && w.nfiles > ctx->limits[FOLIO_LIMIT_FILE_COUNT])
+		rc = folio_fail(ctx, FOLIO_EREJECT, "cannot pack '%s': %zu files is more than the limit of %llu",
+				src, w.nfiles, (unsigned long long)ctx->limits[FOLIO_LIMIT_FILE_COUNT]);
+	if (rc == FOLIO_OK)
+		rc = build_manifest(ctx, src, rootfd, &o, &w, &m, p.buf);
+	if (rc == FOLIO_OK)
+		rc = folio_manifest_encode(ctx, &m, &manifest, &manifest_len);
+	if (rc == FOLIO_OK && (comment = folio_trusted_comment(&m)) == NULL)
+		rc = folio_fail_errno(ctx, ENOMEM, "cannot pack '%s'", src);
+	if (rc == FOLIO_OK)
+		rc = folio_sig_create(ctx, key, manifest, manifest_len, comment, &sig, &sig_len);
+	if (rc != FOLIO_OK)
+		goto out;
+
+	p.z.ctx = ctx;
+	p.z.out_name = out;
+	if (to_stdout) {
+		p.z.fd = STDOUT_FILENO;
+	} else {
+		size_t size = strlen(out) + 16;
+		tmp = malloc(size);
+		if (tmp == NULL) {
+			rc = folio_fail_errno(ctx, ENOMEM, "cannot write '%s'", out);
+			goto out;
+		}
+		snprintf(tmp, size, "%s.tmp-XXXXXX", out);
+		p.z.fd = mkostemp(tmp, O_CLOEXEC);
+		if (p.z.fd < 0) {
+			rc = folio_fail_errno(ctx, errno, "cannot write '%s'", out);
+			free(tmp);
+			tmp = NULL;
+			goto out;
+		}
+		fchmod(p.z.fd, 0644);
+	}
+	rc = write_bundle(&p, rootfd, &m, manifest, manifest_len, sig, sig_len);
+	if (rc == FOLIO_OK && !to_stdout && fsync(p.z.fd) != 0)
+		rc = folio_fail_errno(ctx, errno, "cannot write '%s'", out);
+	if (!to_stdout && close(p.z.fd) != 0 && rc == FOLIO_OK)
+		rc = folio_fail_errno(ctx, errno, "cannot write '%s'", out);
+	if (rc == FOLIO_OK && !to_stdout) {
+		int r = o.force ? rename(tmp, out)
+				: renameat2(AT_FDCWD, tmp, AT_FDCWD, out, RENAME_NOREPLACE);
+		if (r != 0)
+			rc = errno == EEXIST
+				? folio_fail(ctx, FOLIO_EUSAGE, "cannot write '%s': it exists (use --force to replace it)", out)
+				: folio_fail_errno(ctx, errno, "cannot write '%s'", out);
+	}
+	if (rc == FOLIO_OK && stats != NULL) {
+		memset(stats, 0, sizeof(*stats));
+		stats->files = m.nfiles;
+		for (size_t i = 0; i < m.nfiles; i++) {
+			stats->input_bytes += m.files[i].size;
+			stats->stored += m.files[i].same_as == i;
+		}
+		stats->output_bytes = p.z.written;
+		stats->edition = m.edition;
+	}
+out:
+	if (tmp != NULL) {
+		if (rc != FOLIO_OK)
+			unlink(tmp);
+		free(tmp);
+	}
+	archive_write_free(p.tar);
+	archive_entry_free(p.entry);
+	ZSTD_freeCCtx(p.z.cctx);
+	free(p.z.buf);
+	free(p.buf);
+	free(manifest);
+	free(sig);
+	free(comment);
+	for (size_t i = 0; i < w.nfiles; i++)
+		free(w.files[i].path);
+	free(w.files);
+	folio_manifest_release(&m);
+	close(rootfd);
+	return rc;
+}
+
+int folio_pack(folio_ctx *ctx, const char *src, const folio_seckey *key,
+	       const struct folio_pack_options *opts, const char *out,
+	       struct folio_pack_stats *stats)
+{
+	locale_t previous = folio_utf8_begin(ctx);
+	int rc = pack(ctx, src, key, opts, out, stats);
+	folio_utf8_end(previous);
+	return rc;
+}

@@ -1,0 +1,771 @@
+/* SPDX-License-Identifier: ISC */
+/* Reading a bundle: hostile until verified.  zstd is decoded here, with a
+ * window limit and an output cap; libarchive parses the tar, tar format
+ * only; every entry must be the next file the signed manifest expects. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <sodium.h>
+#include <zstd.h>
+#include <zstd_errors.h>
+
+#include "folio-internal.h"
+
+#define FUTURE_MARGIN 86400   /* creation time may be this far past the clock */
+#define ENTRY_OVERHEAD 8192   /* tar and pax header bytes allowed per entry */
+#define END_OF_ARCHIVE 1024
+
+struct folio_bundle {
+	folio_ctx *ctx;
+	char *name;
+	int fd;
+	bool input_eof;
+	bool frame_start;   /* the next input byte begins a frame */
+	bool used;          /* verify or unpack has run */
+	ZSTD_DCtx *dctx;
+	uint8_t *inbuf;
+	size_t in_size;
+	ZSTD_inBuffer in;
+	uint8_t *outbuf;
+	size_t out_size;
+	uint64_t decoded;   /* tar bytes produced so far */
+	uint64_t cap;       /* the most tar bytes this bundle may hold */
+	int read_rc;        /* a failure inside the read callback */
+	struct archive *tar;
+	struct folio_manifest m;
+	char *manifest;
+	size_t manifest_len;
+	char *sig;
+	size_t sig_len;
+	char key_id[17];
+};
+
+static int reject(folio_bundle *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int reject(folio_bundle *b, const char *fmt, ...)
+{
+	char what[700];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	return folio_fail(b->ctx, FOLIO_EREJECT, "cannot verify '%s': %s", b->name, what);
+}
+
+/* ---- zstd ------------------------------------------------------------------ */
+
+static int fill_input(folio_bundle *b)
+{
+	if (b->in.pos > 0) { /* keep the unread tail at the front */
+		size_t left = b->in.size - b->in.pos;
+		memmove(b->inbuf, b->inbuf + b->in.pos, left);
+		b->in.size = left;
+		b->in.pos = 0;
+	}
+	while (b->in.size < b->in_size) {
+		ssize_t n = read(b->fd, b->inbuf + b->in.size, b->in_size - b->in.size);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return folio_fail_errno(b->ctx, errno, "cannot read '%s'", b->name);
+		if (n == 0) {
+			b->input_eof = true;
+			break;
+		}
+		b->in.size += (size_t)n;
+		break;
+	}
+	return FOLIO_OK;
+}
+
+/* Decodes the next piece of the tar stream into outbuf.  *len 0 means the
+ * zstd stream ended cleanly after a whole frame. */
+static int decode_some(folio_bundle *b, size_t *len)
+{
+	*len = 0;
+	for (;;) {
+		size_t avail = b->in.size - b->in.pos;
+		if (b->frame_start && avail < 4 && !b->input_eof) {
+			int rc = fill_input(b);
+			if (rc != FOLIO_OK)
+				return rc;
+			continue;
+		}
+		if (b->frame_start && avail == 0 && b->input_eof) {
+			if (b->decoded == 0)
+				return reject(b, "empty file");
+			return FOLIO_OK;
+		}
+		if (b->frame_start) {
+			const uint8_t *p = b->inbuf + b->in.pos;
+			if (avail < 4 || ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+					  (uint32_t)p[3] << 24) != ZSTD_MAGICNUMBER)
+				return reject(b, "%s", b->decoded == 0 ? "not a folio bundle (no zstd frame)"
+								       : "trailing bytes after the last zstd frame");
+		}
+		if (avail == 0) {
+			if (b->input_eof)
+				return reject(b, "truncated (the zstd stream ends inside a frame)");
+			int rc = fill_input(b);
+			if (rc != FOLIO_OK)
+				return rc;
+			continue;
+		}
+		ZSTD_outBuffer out = {b->outbuf, b->out_size, 0};
+		size_t r = ZSTD_decompressStream(b->dctx, &out, &b->in);
+		if (ZSTD_isError(r)) {
+			if (ZSTD_getErrorCode(r) == ZSTD_error_frameParameter_windowTooLarge) {
+				char limit[32];
+				snprintf(limit, sizeof(limit), "2^%llu",
+					 (unsigned long long)b->ctx->limits[FOLIO_LIMIT_WINDOW_LOG]);
+				return reject(b, "zstd window larger than the limit of %s bytes", limit);
+			}
+			return reject(b, "corrupt zstd data: %s", ZSTD_getErrorName(r));
+		}
+		b->frame_start = r == 0;
+		if (out.pos > 0) {
+			b->decoded += out.pos;
+			if (b->decoded > b->cap)
+				return reject(b, "more data than the manifest declares");
+			*len = out.pos;
+			return FOLIO_OK;
+		}
+	}
+}
+
+static la_ssize_t tar_read_cb(struct archive *a, void *arg, const void **buf)
+{
+	(void)a;
+	folio_bundle *b = arg;
+	size_t len;
+	if (b->read_rc != FOLIO_OK)
+		return -1;
+	b->read_rc = decode_some(b, &len);
+	if (b->read_rc != FOLIO_OK)
+		return -1;
+	*buf = b->outbuf;
+	return (la_ssize_t)len;
+}
+
+/* The failure of a libarchive call: ours from the callback if there was
+ * one, else libarchive's own words. */
+static int tar_failed(folio_bundle *b, const char *what)
+{
+	if (b->read_rc != FOLIO_OK)
+		return b->read_rc;
+	const char *msg = archive_error_string(b->tar);
+	char detail[600];
+	snprintf(detail, sizeof(detail), "%s: %s", what, msg ? msg : "truncated");
+	return reject(b, "malformed tar: %s", detail);
+}
+
+/* ---- the signed head ------------------------------------------------------- */
+
+static int next_header(folio_bundle *b, struct archive_entry **e, const char *expect)
+{
+	int r = archive_read_next_header(b->tar, e);
+	if (r == ARCHIVE_EOF) {
+		if (b->read_rc != FOLIO_OK)
+			return b->read_rc;
+		return reject(b, "truncated: '%s' is missing", expect);
+	}
+	if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
+		return tar_failed(b, expect);
+	if (archive_entry_filetype(*e) != AE_IFREG || archive_entry_hardlink(*e) != NULL ||
+	    archive_entry_symlink(*e) != NULL)
+		return reject(b, "entry where '%s' belongs is not a regular file", expect);
+	if (archive_entry_sparse_count(*e) > 0)
+		return reject(b, "sparse entry where '%s' belongs", expect);
+	const char *path = archive_entry_pathname_utf8(*e);
+	if (path == NULL || strcmp(path, expect) != 0)
+		return reject(b, "unexpected entry where '%s' belongs", expect);
+	if (!archive_entry_size_is_set(*e) || archive_entry_size(*e) < 0)
+		return reject(b, "entry '%s' has no size", expect);
+	return FOLIO_OK;
+}
+
+static int read_small_entry(folio_bundle *b, const char *expect, size_t max,
+			    char **out, size_t *len)
+{
+	struct archive_entry *e;
+	int rc = next_header(b, &e, expect);
+	if (rc != FOLIO_OK)
+		return rc;
+	la_int64_t size = archive_entry_size(e);
+	if ((uint64_t)size > max)
+		return reject(b, "'%s' is larger than its limit", expect);
+	char *buf = malloc((size_t)size + 1);
+	if (buf == NULL)
+		return folio_fail_errno(b->ctx, ENOMEM, "cannot verify '%s'", b->name);
+	size_t got = 0;
+	while (got < (size_t)size) {
+		la_ssize_t n = archive_read_data(b->tar, buf + got, (size_t)size - got);
+		if (n <= 0) {
+			free(buf);
+			return n < 0 ? tar_failed(b, expect) : reject(b, "truncated in '%s'", expect);
+		}
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+	*out = buf;
+	*len = got;
+	return FOLIO_OK;
+}
+
+static int check_policy(folio_bundle *b, const char *channel)
+{
+	const struct folio_manifest *m = &b->m;
+	int64_t now = (int64_t)time(NULL);
+	char when[32];
+	if (channel != NULL && strcmp(channel, m->channel) != 0)
+		return folio_fail(b->ctx, FOLIO_EREJECT,
+				  "cannot verify '%s': bundle is for channel '%s', not '%s'",
+				  b->name, m->channel, channel);
+	if (now >= m->expires) {
+		folio_time_format(when, m->expires);
+		return reject(b, "edition expired at %s", when);
+	}
+	if (m->created > now + FUTURE_MARGIN) {
+		folio_time_format(when, m->created);
+		return reject(b, "created in the future (%s); check the clock", when);
+	}
+	return FOLIO_OK;
+}
+
+/* Tar bytes the whole bundle may decode to: every declared byte, its
+ * headers and padding. */
+static uint64_t tar_cap(const folio_bundle *b)
+{
+	uint64_t cap = b->decoded + END_OF_ARCHIVE + 2 * ENTRY_OVERHEAD;
+	for (size_t i = 0; i < b->m.nfiles; i++)
+		if (b->m.files[i].same_as == i)
+			cap += ENTRY_OVERHEAD + b->m.files[i].size;
+	return cap + b->out_size; /* libarchive reads ahead by one buffer */
+}
+
+static int open_head(folio_bundle *b, const folio_pubkey *key, const char *channel)
+{
+	folio_ctx *ctx = b->ctx;
+	b->in_size = ZSTD_DStreamInSize();
+	b->out_size = ZSTD_DStreamOutSize();
+	b->inbuf = malloc(b->in_size);
+	b->outbuf = malloc(b->out_size);
+	b->dctx = ZSTD_createDCtx();
+	b->tar = archive_read_new();
+	if (b->inbuf == NULL || b->outbuf == NULL || b->dctx == NULL || b->tar == NULL)
+		return folio_fail_errno(ctx, ENOMEM, "cannot verify '%s'", b->name);
+	b->in = (ZSTD_inBuffer){b->inbuf, 0, 0};
+	b->frame_start = true;
+	size_t r = ZSTD_DCtx_setParameter(b->dctx, ZSTD_d_windowLogMax,
+					  (int)ctx->limits[FOLIO_LIMIT_WINDOW_LOG]);
+	if (ZSTD_isError(r))
+		return folio_fail(ctx, FOLIO_EUSAGE, "window limit: %s", ZSTD_getErrorName(r));
+	/* Until the signature is checked, only the head may be decoded. */
+	b->cap = ctx->limits[FOLIO_LIMIT_MANIFEST_SIZE] + FOLIO_SIGNATURE_MAX +
+		 4 * ENTRY_OVERHEAD + b->out_size;
+	if (archive_read_support_format_tar(b->tar) != ARCHIVE_OK ||
+	    archive_read_support_filter_none(b->tar) != ARCHIVE_OK ||
+	    archive_read_open(b->tar, b, NULL, tar_read_cb, NULL) != ARCHIVE_OK)
+		return tar_failed(b, "start");
+
+	int rc = read_small_entry(b, FOLIO_MANIFEST_PATH, ctx->limits[FOLIO_LIMIT_MANIFEST_SIZE],
+				  &b->manifest, &b->manifest_len);
+	if (rc == FOLIO_OK)
+		rc = read_small_entry(b, FOLIO_SIGNATURE_PATH, FOLIO_SIGNATURE_MAX, &b->sig, &b->sig_len);
+	struct folio_sig sig;
+	if (rc == FOLIO_OK)
+		rc = folio_sig_parse(ctx, b->name, b->sig, b->sig_len, &sig);
+	if (rc == FOLIO_OK)
+		rc = folio_sig_verify(ctx, b->name, &sig, key, b->manifest, b->manifest_len);
+	if (rc != FOLIO_OK)
+		return rc;
+	/* Signed from here on; still checked as if the key were stolen. */
+	rc = folio_manifest_decode(ctx, b->name, b->manifest, b->manifest_len, &b->m);
+	if (rc != FOLIO_OK)
+		return rc;
+	char *comment = folio_trusted_comment(&b->m);
+	if (comment == NULL)
+		return folio_fail_errno(ctx, ENOMEM, "cannot verify '%s'", b->name);
+	bool same = strcmp(comment, sig.comment) == 0;
+	free(comment);
+	if (!same)
+		return reject(b, "trusted comment does not match the manifest");
+	memcpy(b->key_id, key->id, sizeof(b->key_id));
+	rc = check_policy(b, channel);
+	if (rc == FOLIO_OK)
+		b->cap = tar_cap(b);
+	return rc;
+}
+
+int folio_bundle_open(folio_ctx *ctx, const char *path, const folio_pubkey *key,
+		      const char *channel, folio_bundle **out)
+{
+	folio_clear_error(ctx);
+	*out = NULL;
+	if (key == NULL || path == NULL)
+		return folio_fail(ctx, FOLIO_EUSAGE, "a bundle and a public key are needed");
+	folio_bundle *b = calloc(1, sizeof(*b));
+	if (b == NULL)
+		return folio_fail_errno(ctx, ENOMEM, "cannot open '%s'", path);
+	b->ctx = ctx;
+	b->fd = -1;
+	bool is_stdin = strcmp(path, "-") == 0;
+	b->name = strdup(is_stdin ? "(standard input)" : path);
+	if (b->name == NULL) {
+		free(b);
+		return folio_fail_errno(ctx, ENOMEM, "cannot open '%s'", path);
+	}
+	int rc = FOLIO_OK;
+	if (is_stdin) {
+		b->fd = dup(STDIN_FILENO);
+	} else {
+		b->fd = open(path, O_RDONLY | O_CLOEXEC);
+		struct stat st;
+		if (b->fd >= 0 && fstat(b->fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+			folio_bundle_free(b);
+			return folio_fail(ctx, FOLIO_EUSAGE, "cannot open '%s': it is a folder", path);
+		}
+	}
+	if (b->fd < 0)
+		rc = folio_fail_errno(ctx, errno, "cannot open '%s'", path);
+	if (rc == FOLIO_OK) {
+		locale_t previous = folio_utf8_begin(ctx);
+		rc = open_head(b, key, channel);
+		folio_utf8_end(previous);
+	}
+	if (rc != FOLIO_OK) {
+		folio_bundle_free(b);
+		return rc;
+	}
+	*out = b;
+	return FOLIO_OK;
+}
+
+void folio_bundle_free(folio_bundle *b)
+{
+	if (b == NULL)
+		return;
+	archive_read_free(b->tar);
+	ZSTD_freeDCtx(b->dctx);
+	if (b->fd >= 0)
+		close(b->fd);
+	free(b->inbuf);
+	free(b->outbuf);
+	free(b->manifest);
+	free(b->sig);
+	free(b->name);
+	folio_manifest_release(&b->m);
+	free(b);
+}
+
+const char *folio_bundle_channel(const folio_bundle *b) { return b->m.channel; }
+const char *folio_bundle_title(const folio_bundle *b) { return b->m.title; }
+uint64_t folio_bundle_edition(const folio_bundle *b) { return b->m.edition; }
+int64_t folio_bundle_created(const folio_bundle *b) { return b->m.created; }
+int64_t folio_bundle_expires(const folio_bundle *b) { return b->m.expires; }
+const char *folio_bundle_key_id(const folio_bundle *b) { return b->key_id; }
+size_t folio_bundle_file_count(const folio_bundle *b) { return b->m.nfiles; }
+
+int folio_bundle_file(const folio_bundle *b, size_t i, const char **path, uint64_t *size,
+		      const char **media_type, const char **blake2b_hex, unsigned *mode)
+{
+	if (i >= b->m.nfiles)
+		return FOLIO_EUSAGE;
+	const struct folio_file *f = &b->m.files[i];
+	if (path != NULL)
+		*path = f->path;
+	if (size != NULL)
+		*size = f->size;
+	if (media_type != NULL)
+		*media_type = f->type;
+	if (blake2b_hex != NULL)
+		*blake2b_hex = f->hex;
+	if (mode != NULL)
+		*mode = f->mode;
+	return FOLIO_OK;
+}
+
+const char *folio_bundle_manifest_json(const folio_bundle *b, size_t *len)
+{
+	if (len != NULL)
+		*len = b->manifest_len;
+	return b->manifest;
+}
+
+/* ---- the body: one streaming pass, writing or not -------------------------- */
+
+struct staging {
+	int parentfd;       /* the folder that holds dest */
+	char *dest_base;    /* dest's last component */
+	char *name;         /* staging folder's name in parentfd */
+	int fd;             /* the staging folder */
+};
+
+/* Opens (creating as needed) the folder holding path inside root; returns
+ * an fd and points *base at the last component. */
+static int open_parent(folio_bundle *b, int root, const char *path, const char **base)
+{
+	char comp[256];
+	int fd = dup(root);
+	const char *p = path;
+	for (const char *slash; fd >= 0 && (slash = strchr(p, '/')) != NULL; p = slash + 1) {
+		size_t n = (size_t)(slash - p);
+		memcpy(comp, p, n);
+		comp[n] = '\0';
+		if (mkdirat(fd, comp, 0755) != 0 && errno != EEXIST) {
+			close(fd);
+			return -errno;
+		}
+		int next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int err = errno;
+		close(fd);
+		fd = next;
+		errno = err;
+	}
+	(void)b;
+	*base = p;
+	return fd >= 0 ? fd : -errno;
+}
+
+static int create_file(folio_bundle *b, struct staging *s, const char *path, unsigned mode)
+{
+	const char *base;
+	int dirfd = open_parent(b, s->fd, path, &base);
+	if (dirfd < 0)
+		return folio_fail_errno(b->ctx, -dirfd, "cannot unpack '%s': '%s'", b->name, path);
+	int fd = openat(dirfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int err = errno;
+	close(dirfd);
+	if (fd < 0)
+		return folio_fail_errno(b->ctx, err, "cannot unpack '%s': '%s'", b->name, path);
+	if (fchmod(fd, mode) != 0) {
+		err = errno;
+		close(fd);
+		return folio_fail_errno(b->ctx, err, "cannot unpack '%s': '%s'", b->name, path);
+	}
+	return fd;
+}
+
+static int write_all(folio_bundle *b, int fd, const void *buf, size_t len, const char *path)
+{
+	const uint8_t *p = buf;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return folio_fail_errno(b->ctx, errno, "cannot unpack '%s': '%s'", b->name, path);
+		p += n;
+		len -= (size_t)n;
+	}
+	return FOLIO_OK;
+}
+
+/* One stored entry: checked against f as it streams; written to s when s is
+ * not NULL.  The bytes written are the bytes hashed. */
+static int take_entry(folio_bundle *b, struct staging *s, const struct folio_file *f)
+{
+	struct archive_entry *e;
+	int rc = next_header(b, &e, f->path);
+	if (rc != FOLIO_OK)
+		return rc;
+	if ((uint64_t)archive_entry_size(e) != f->size)
+		return reject(b, "'%s' has a different size than the manifest says", f->path);
+	int fd = -1;
+	if (s != NULL && (fd = create_file(b, s, f->path, f->mode)) < 0)
+		return fd;
+	crypto_generichash_state st;
+	crypto_generichash_init(&st, NULL, 0, FOLIO_HASH_BYTES);
+	uint64_t pos = 0;
+	for (;;) {
+		const void *buf;
+		size_t len;
+		la_int64_t offset;
+		int r = archive_read_data_block(b->tar, &buf, &len, &offset);
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r != ARCHIVE_OK) {
+			rc = tar_failed(b, f->path);
+			break;
+		}
+		if ((uint64_t)offset != pos || len > f->size - pos) {
+			rc = reject(b, "'%s' does not match its declared size", f->path);
+			break;
+		}
+		crypto_generichash_update(&st, buf, len);
+		if (fd >= 0 && (rc = write_all(b, fd, buf, len, f->path)) != FOLIO_OK)
+			break;
+		pos += len;
+	}
+	if (fd >= 0 && close(fd) != 0 && rc == FOLIO_OK)
+		rc = folio_fail_errno(b->ctx, errno, "cannot unpack '%s': '%s'", b->name, f->path);
+	if (rc == FOLIO_OK && pos != f->size)
+		rc = reject(b, "'%s' is shorter than its declared size", f->path);
+	uint8_t hash[FOLIO_HASH_BYTES];
+	crypto_generichash_final(&st, hash, sizeof(hash));
+	if (rc == FOLIO_OK && sodium_memcmp(hash, f->hash, sizeof(hash)) != 0)
+		rc = reject(b, "'%s' does not match its hash", f->path);
+	return rc;
+}
+
+/* After the last file: the tar must end, and the zstd stream right there. */
+static int take_end(folio_bundle *b)
+{
+	struct archive_entry *e;
+	int r = archive_read_next_header(b->tar, &e);
+	if (r == ARCHIVE_OK || r == ARCHIVE_WARN)
+		return reject(b, "entry '%s' is not in the manifest",
+			      archive_entry_pathname_utf8(e) ? archive_entry_pathname_utf8(e) : "?");
+	if (r != ARCHIVE_EOF)
+		return tar_failed(b, "end of archive");
+	if (b->read_rc != FOLIO_OK)
+		return b->read_rc;
+	size_t len;
+	do {
+		int rc = decode_some(b, &len);
+		if (rc != FOLIO_OK)
+			return rc;
+	} while (len > 0);
+	if ((uint64_t)archive_filter_bytes(b->tar, 0) != b->decoded)
+		return reject(b, "trailing data after the end of the tar archive");
+	return FOLIO_OK;
+}
+
+/* A file whose content is an earlier file's: copied inside staging, and
+ * hashed again on the way. */
+static int copy_duplicate(folio_bundle *b, struct staging *s, const struct folio_file *f,
+			  const struct folio_file *from, uint8_t *buf)
+{
+	int in = openat(s->fd, from->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (in < 0)
+		return folio_fail_errno(b->ctx, errno, "cannot unpack '%s': '%s'", b->name, from->path);
+	int out = create_file(b, s, f->path, f->mode);
+	if (out < 0) {
+		close(in);
+		return out;
+	}
+	crypto_generichash_state st;
+	crypto_generichash_init(&st, NULL, 0, FOLIO_HASH_BYTES);
+	int rc = FOLIO_OK;
+	for (;;) {
+		ssize_t n = read(in, buf, b->out_size);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			rc = folio_fail_errno(b->ctx, errno, "cannot unpack '%s': '%s'", b->name, from->path);
+		if (n <= 0)
+			break;
+		crypto_generichash_update(&st, buf, (size_t)n);
+		if ((rc = write_all(b, out, buf, (size_t)n, f->path)) != FOLIO_OK)
+			break;
+	}
+	close(in);
+	if (close(out) != 0 && rc == FOLIO_OK)
+		rc = folio_fail_errno(b->ctx, errno, "cannot unpack '%s': '%s'", b->name, f->path);
+	uint8_t hash[FOLIO_HASH_BYTES];
+	crypto_generichash_final(&st, hash, sizeof(hash));
+	if (rc == FOLIO_OK && sodium_memcmp(hash, f->hash, sizeof(hash)) != 0)
+		rc = reject(b, "'%s' does not match its hash", f->path);
+	return rc;
+}
+
+static int write_meta(folio_bundle *b, struct staging *s, const char *path,
+		      const char *data, size_t len)
+{
+	int fd = create_file(b, s, path, 0644);
+	if (fd < 0)
+		return fd;
+	int rc = write_all(b, fd, data, len, path);
+	if (close(fd) != 0 && rc == FOLIO_OK)
+		rc = folio_fail_errno(b->ctx, errno, "cannot unpack '%s': '%s'", b->name, path);
+	return rc;
+}
+
+static int stream_body(folio_bundle *b, struct staging *s)
+{
+	int rc = FOLIO_OK;
+	for (size_t i = 0; i < b->m.nfiles && rc == FOLIO_OK; i++)
+		if (b->m.files[i].same_as == i)
+			rc = take_entry(b, s, &b->m.files[i]);
+	if (rc == FOLIO_OK)
+		rc = take_end(b);
+	if (rc != FOLIO_OK || s == NULL)
+		return rc;
+	for (size_t i = 0; i < b->m.nfiles && rc == FOLIO_OK; i++) {
+		const struct folio_file *f = &b->m.files[i];
+		if (f->same_as != i)
+			rc = copy_duplicate(b, s, f, &b->m.files[f->same_as], b->outbuf);
+	}
+	if (rc == FOLIO_OK)
+		rc = write_meta(b, s, FOLIO_MANIFEST_PATH, b->manifest, b->manifest_len);
+	if (rc == FOLIO_OK)
+		rc = write_meta(b, s, FOLIO_SIGNATURE_PATH, b->sig, b->sig_len);
+	return rc;
+}
+
+int folio_bundle_verify(folio_bundle *b)
+{
+	folio_clear_error(b->ctx);
+	if (b->used)
+		return folio_fail(b->ctx, FOLIO_EUSAGE, "'%s' was already read", b->name);
+	b->used = true;
+	locale_t previous = folio_utf8_begin(b->ctx);
+	int rc = stream_body(b, NULL);
+	folio_utf8_end(previous);
+	return rc;
+}
+
+/* ---- staging and the final rename ------------------------------------------ */
+
+/* Removes name below dirfd, a tree folio made itself; never follows links. */
+static void remove_tree(int dirfd, const char *name)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0) {
+		DIR *dir = fdopendir(fd);
+		if (dir != NULL) {
+			struct dirent *de;
+			while ((de = readdir(dir)) != NULL) {
+				if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+					continue;
+				if (unlinkat(fd, de->d_name, 0) != 0 && (errno == EISDIR || errno == EPERM))
+					remove_tree(fd, de->d_name);
+			}
+			closedir(dir);
+		} else {
+			close(fd);
+		}
+	}
+	if (unlinkat(dirfd, name, AT_REMOVEDIR) != 0 && errno == ENOTDIR)
+		unlinkat(dirfd, name, 0);
+}
+
+static int split_dest(folio_bundle *b, const char *dest, struct staging *s)
+{
+	char *copy = strdup(dest);
+	if (copy == NULL)
+		return folio_fail_errno(b->ctx, ENOMEM, "cannot unpack '%s'", b->name);
+	size_t len = strlen(copy);
+	while (len > 1 && copy[len - 1] == '/')
+		copy[--len] = '\0';
+	char *slash = strrchr(copy, '/');
+	const char *parent = ".";
+	char *base = copy;
+	if (slash != NULL) {
+		*slash = '\0';
+		parent = slash == copy ? "/" : copy;
+		base = slash + 1;
+	}
+	if (*base == '\0' || strcmp(base, ".") == 0 || strcmp(base, "..") == 0) {
+		free(copy);
+		return folio_fail(b->ctx, FOLIO_EUSAGE, "cannot unpack into '%s': name a new folder", dest);
+	}
+	s->parentfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int err = errno;
+	s->dest_base = strdup(base);
+	free(copy);
+	if (s->parentfd < 0)
+		return folio_fail_errno(b->ctx, err, "cannot unpack into '%s'", dest);
+	if (s->dest_base == NULL)
+		return folio_fail_errno(b->ctx, ENOMEM, "cannot unpack '%s'", b->name);
+	return FOLIO_OK;
+}
+
+static int make_staging(folio_bundle *b, const char *dest, struct staging *s)
+{
+	size_t size = strlen(s->dest_base) + 32;
+	s->name = malloc(size);
+	if (s->name == NULL)
+		return folio_fail_errno(b->ctx, ENOMEM, "cannot unpack '%s'", b->name);
+	for (int attempt = 0; attempt < 100; attempt++) {
+		uint32_t r = randombytes_random();
+		snprintf(s->name, size, ".%s.folio-%08x", s->dest_base, r);
+		if (mkdirat(s->parentfd, s->name, 0700) == 0) {
+			s->fd = openat(s->parentfd, s->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (s->fd < 0) {
+				int err = errno;
+				unlinkat(s->parentfd, s->name, AT_REMOVEDIR);
+				return folio_fail_errno(b->ctx, err, "cannot unpack into '%s'", dest);
+			}
+			return FOLIO_OK;
+		}
+		if (errno != EEXIST)
+			return folio_fail_errno(b->ctx, errno, "cannot unpack into '%s'", dest);
+	}
+	return folio_fail(b->ctx, FOLIO_ESYSTEM, "cannot unpack into '%s': no staging name free", dest);
+}
+
+static int commit(folio_bundle *b, const char *dest, struct staging *s, bool replace)
+{
+	if (syncfs(s->fd) != 0 || fchmod(s->fd, 0755) != 0)
+		return folio_fail_errno(b->ctx, errno, "cannot unpack into '%s'", dest);
+	int r;
+	if (!replace) {
+		r = renameat2(s->parentfd, s->name, s->parentfd, s->dest_base, RENAME_NOREPLACE);
+		if (r != 0 && errno == EEXIST)
+			return folio_fail(b->ctx, FOLIO_EUSAGE,
+					  "cannot unpack into '%s': it exists (use --force to replace it)", dest);
+	} else {
+		/* Swap in one step; the old edition leaves under the staging name. */
+		r = renameat2(s->parentfd, s->name, s->parentfd, s->dest_base, RENAME_EXCHANGE);
+		if (r != 0 && errno == ENOENT)
+			r = renameat2(s->parentfd, s->name, s->parentfd, s->dest_base, RENAME_NOREPLACE);
+		else if (r == 0)
+			remove_tree(s->parentfd, s->name);
+	}
+	if (r != 0)
+		return folio_fail_errno(b->ctx, errno, "cannot unpack into '%s'", dest);
+	free(s->name);
+	s->name = NULL;
+	if (fsync(s->parentfd) != 0)
+		return folio_fail_errno(b->ctx, errno, "cannot unpack into '%s'", dest);
+	return FOLIO_OK;
+}
+
+int folio_bundle_unpack(folio_bundle *b, const char *dest, int flags)
+{
+	folio_clear_error(b->ctx);
+	if (b->used)
+		return folio_fail(b->ctx, FOLIO_EUSAGE, "'%s' was already read", b->name);
+	b->used = true;
+	struct staging s = {.parentfd = -1, .fd = -1};
+	int rc = split_dest(b, dest, &s);
+	bool replace = (flags & FOLIO_FORCE) != 0;
+	struct stat st;
+	if (rc == FOLIO_OK && fstatat(s.parentfd, s.dest_base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (!replace)
+			rc = folio_fail(b->ctx, FOLIO_EUSAGE,
+					"cannot unpack into '%s': it exists (use --force to replace it)", dest);
+		else if (!S_ISDIR(st.st_mode))
+			rc = folio_fail(b->ctx, FOLIO_EUSAGE,
+					"cannot unpack into '%s': it exists and is not a folder", dest);
+	}
+	if (rc == FOLIO_OK)
+		rc = make_staging(b, dest, &s);
+	if (rc == FOLIO_OK) {
+		locale_t previous = folio_utf8_begin(b->ctx);
+		rc = stream_body(b, &s);
+		folio_utf8_end(previous);
+	}
+	if (rc == FOLIO_OK)
+		rc = commit(b, dest, &s, replace);
+	if (s.fd >= 0)
+		close(s.fd);
+	if (s.name != NULL)
+		remove_tree(s.parentfd, s.name);
+	if (s.parentfd >= 0)
+		close(s.parentfd);
+	free(s.name);
+	free(s.dest_base);
+	return rc;
+}
