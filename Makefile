@@ -88,7 +88,8 @@ demo: deps
 	$(MAKE) all
 	@FOLIO_BIN=$(abspath $(O)) tools/demo
 
-bench: deps
+bench:
+	@tools/install-deps bench
 	$(MAKE) all
 	@FOLIO_BIN=$(abspath $(O)) tools/bench
 
