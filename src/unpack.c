@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -681,8 +682,38 @@ static int split_dest(folio_bundle *b, const char *dest, struct staging *s)
 	return FOLIO_OK;
 }
 
+/* Staging folders left by a run that was killed: named like ours and not
+ * locked by a live process (flock dies with its holder). */
+static void remove_stale_staging(struct staging *s)
+{
+	int fd = dup(s->parentfd);
+	DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+	if (dir == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	size_t blen = strlen(s->dest_base);
+	struct dirent *de;
+	while ((de = readdir(dir)) != NULL) {
+		const char *n = de->d_name;
+		if (n[0] != '.' || strncmp(n + 1, s->dest_base, blen) != 0 ||
+		    strncmp(n + 1 + blen, ".folio-", 7) != 0 || strlen(n + 1 + blen + 7) != 8 ||
+		    strspn(n + 1 + blen + 7, "0123456789abcdef") != 8)
+			continue;
+		int sfd = openat(s->parentfd, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sfd < 0)
+			continue;
+		if (flock(sfd, LOCK_EX | LOCK_NB) == 0)
+			remove_tree(s->parentfd, n);
+		close(sfd);
+	}
+	closedir(dir);
+}
+
 static int make_staging(folio_bundle *b, const char *dest, struct staging *s)
 {
+	remove_stale_staging(s);
 	size_t size = strlen(s->dest_base) + 32;
 	s->name = malloc(size);
 	if (s->name == NULL)
@@ -692,6 +723,11 @@ static int make_staging(folio_bundle *b, const char *dest, struct staging *s)
 		snprintf(s->name, size, ".%s.folio-%08x", s->dest_base, r);
 		if (mkdirat(s->parentfd, s->name, 0700) == 0) {
 			s->fd = openat(s->parentfd, s->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			/* held while this run lives; tells the next run it is not stale */
+			if (s->fd >= 0 && flock(s->fd, LOCK_EX | LOCK_NB) != 0) {
+				close(s->fd);
+				s->fd = -1;
+			}
 			if (s->fd < 0) {
 				int err = errno;
 				unlinkat(s->parentfd, s->name, AT_REMOVEDIR);
