@@ -43,7 +43,8 @@ void folio_keyid_format(char out[17], const uint8_t keyid[8])
 int folio_read_small_file(folio_ctx *ctx, const char *path, size_t max,
 			  char **out, size_t *len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO must not hang us; it is refused below. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return folio_fail_errno(ctx, errno, "cannot open '%s'", path);
 	struct stat st;
@@ -125,6 +126,13 @@ static int split_lines(const char *data, size_t len, const char **starts,
 
 static bool base64_exact(uint8_t *out, size_t want, const char *b64, size_t len)
 {
+	/* libsodium 1.0.18 reads bytes above 0x7f as '/': check the alphabet
+	 * first. */
+	static const char alphabet[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=";
+	for (size_t i = 0; i < len; i++)
+		if (b64[i] == '\0' || strchr(alphabet, b64[i]) == NULL)
+			return false;
 	size_t got = 0;
 	const char *end = NULL;
 	if (sodium_base642bin(out, want, b64, len, NULL, &got, &end,

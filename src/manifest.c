@@ -214,13 +214,13 @@ static int check_path_set(struct decoder *d, const struct folio_manifest *m)
 	for (size_t i = 1; i < m->nfiles && rc == FOLIO_OK; i++)
 		if (strcmp(sorted[i - 1], sorted[i]) == 0)
 			rc = bad(d, "path '%s' is listed twice", sorted[i]);
-	char prefix[4096];
+	char *prefix = malloc(d->ctx->limits[FOLIO_LIMIT_PATH_LENGTH] + 1);
+	if (prefix == NULL)
+		rc = folio_fail_errno(d->ctx, ENOMEM, "cannot verify '%s'", d->name);
 	for (size_t i = 0; i < m->nfiles && rc == FOLIO_OK; i++) {
 		const char *p = sorted[i];
 		for (const char *s = strchr(p, '/'); s != NULL && rc == FOLIO_OK; s = strchr(s + 1, '/')) {
-			size_t n = (size_t)(s - p);
-			if (n >= sizeof(prefix))
-				break;
+			size_t n = (size_t)(s - p); /* < the path length limit, checked before */
 			memcpy(prefix, p, n);
 			prefix[n] = '\0';
 			char *key = prefix;
@@ -228,6 +228,7 @@ static int check_path_set(struct decoder *d, const struct folio_manifest *m)
 				rc = bad(d, "'%s' is both a file and a folder", prefix);
 		}
 	}
+	free(prefix);
 	free(sorted);
 	return rc;
 }
@@ -258,7 +259,7 @@ static int decode_file(struct decoder *d, json_t *o, struct folio_file *f)
 		return bad(d, "mode of '%s' is not 0644 or 0755", path);
 	if (strcmp(layer, "text") != 0 && strcmp(layer, "media") != 0)
 		return bad(d, "layer of '%s' is not text or media", path);
-	f->mode = mode[2] == '7' ? 0755 : 0644;
+	f->mode = mode[1] == '7' ? 0755 : 0644;
 	memcpy(f->hex, hex, sizeof(f->hex));
 	f->path = dup_or_fail(d, path, &rc);
 	if (f->path != NULL)
