@@ -70,10 +70,27 @@ void folio_clear_error(folio_ctx *ctx)
 	ctx->msg[0] = '\0';
 }
 
+/* Names in messages come from hostile bundles and source trees: control
+ * characters are shown as \xNN, so a message stays one harmless line. */
+static void escape_controls(char *msg, size_t size)
+{
+	char copy[sizeof(((folio_ctx *)0)->msg)];
+	snprintf(copy, sizeof(copy), "%s", msg);
+	size_t out = 0;
+	for (const unsigned char *p = (const unsigned char *)copy; *p && out + 5 < size; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			out += (size_t)snprintf(msg + out, size - out, "\\x%02x", *p);
+		else
+			msg[out++] = (char)*p;
+	}
+	msg[out] = '\0';
+}
+
 static void set_message(folio_ctx *ctx, int code, const char *fmt, va_list ap)
 {
 	ctx->code = code;
 	vsnprintf(ctx->msg, sizeof(ctx->msg), fmt, ap);
+	escape_controls(ctx->msg, sizeof(ctx->msg));
 }
 
 int folio_fail(folio_ctx *ctx, int code, const char *fmt, ...)

@@ -40,6 +40,7 @@ struct folio_bundle {
 	uint8_t *outbuf;
 	size_t out_size;
 	uint64_t decoded;   /* tar bytes produced so far */
+	uint64_t frame_out; /* of them, in the current frame */
 	uint64_t cap;       /* the most tar bytes this bundle may hold */
 	int read_rc;        /* a failure inside the read callback */
 	struct archive *tar;
@@ -132,6 +133,12 @@ static int decode_some(folio_bundle *b, size_t *len)
 				return reject(b, "zstd window larger than the limit of %s bytes", limit);
 			}
 			return reject(b, "corrupt zstd data: %s", ZSTD_getErrorName(r));
+		}
+		b->frame_out += out.pos;
+		if (r == 0) { /* a frame ended: folio never writes an empty one */
+			if (b->frame_out == 0)
+				return reject(b, "empty zstd frame");
+			b->frame_out = 0;
 		}
 		b->frame_start = r == 0;
 		if (out.pos > 0) {

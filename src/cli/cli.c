@@ -94,6 +94,8 @@ bool cli_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 
 static char *pass_alloc(void)
 {
+	if (sodium_init() < 0) /* sodium_malloc needs it; safe to call again */
+		return NULL;
 	char *p = sodium_malloc(PASSPHRASE_MAX + 2);
 	if (p != NULL)
 		memset(p, 0, PASSPHRASE_MAX + 2);
