@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: ISC
 # Round trip of the less common shapes: executable and private modes, empty
 # files, many identical files, an explicit edition, title and validity.
+# shellcheck source=tests/cli/lib.sh
 . "$TESTLIB"
 use_test_keys
 

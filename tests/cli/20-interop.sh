@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: ISC
 # A bundle is a plain tar.zst that stock tools read, and its manifest is a file
 # that stock minisign verifies; a key made by stock minisign signs bundles.
+# shellcheck source=tests/cli/lib.sh
 . "$TESTLIB"
 need tar zstd bsdtar minisign
 use_test_keys

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: ISC
 # folio's keys are minisign's: it loads the shared conformance key, and stock
 # minisign accepts what folio keygen writes.
+# shellcheck source=tests/cli/lib.sh
 . "$TESTLIB"
 need minisign tar zstd
 

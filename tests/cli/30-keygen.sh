@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: ISC
 # keygen: file modes, no overwrite without --force, unencrypted keys.
 # (Encrypted keys are in 31-keygen-encrypted.sh: they cost a second each.)
+# shellcheck source=tests/cli/lib.sh
 . "$TESTLIB"
 make_small_src src
 
@@ -16,6 +17,7 @@ keyid=$(pub_keyid k.pub) || fail "k.pub is not a minisign public key"
 # A stricter umask does not make the public key unreadable to its owner, and the secret stays 0600.
 (umask 077 && "$PACK" keygen -o u --unencrypted -q) || fail "keygen under umask 077"
 [ "$(stat -c %a u.key)" = 600 ] || fail "u.key mode $(stat -c %a u.key)"
+[ $((0$(stat -c %a u.pub) & 0600)) = $((0600)) ] || fail "u.pub mode $(stat -c %a u.pub): not readable and writable by its owner"
 
 # Refuse to overwrite either file without --force.
 ks=$(sha k.key) ps=$(sha k.pub)

@@ -2,6 +2,7 @@
 # Encrypted keys (scrypt, minisign's default cost: about a second and 1 GiB per
 # derivation, so this is the only test that makes them; three derivations:
 # keygen, the right passphrase, a wrong one).
+# shellcheck source=tests/cli/lib.sh
 . "$TESTLIB"
 make_small_src src
 printf 'correct horse battery staple\n' >pass.txt

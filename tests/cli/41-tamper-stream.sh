@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: ISC
 # A cut or extended zstd stream is refused: truncation at every length,
 # trailing garbage of several kinds, nothing written by unpack.
+# shellcheck source=tests/cli/lib.sh
 . "$TESTLIB"
 use_test_keys
 make_small_src src

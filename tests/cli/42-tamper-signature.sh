@@ -2,6 +2,7 @@
 # The signature binds the manifest: another key, an edited manifest, a moved
 # signature, an edited trusted comment, a legacy signature, a patched key id
 # are all refused.  Bundles are taken apart and rebuilt with stock tar/zstd.
+# shellcheck source=tests/cli/lib.sh
 . "$TESTLIB"
 need tar zstd
 use_test_keys

@@ -3,6 +3,7 @@
 # manifest is re-signed with the test key by stock minisign, so every case
 # reaches the checks behind the signature.  Nothing may appear outside DEST,
 # and a refused bundle writes nothing at all.
+# shellcheck source=tests/cli/lib.sh
 . "$TESTLIB"
 need tar zstd minisign
 use_test_keys

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: ISC
 # Same folder, key and SOURCE_DATE_EPOCH: the same bytes, whatever the thread
 # count, the folder's location or its files' times; another time: other bytes.
+# shellcheck source=tests/cli/lib.sh
 . "$TESTLIB"
 use_test_keys
 src=$FIXTURES/edition

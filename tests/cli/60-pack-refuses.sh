@@ -1,9 +1,11 @@
 # SPDX-License-Identifier: ISC
 # pack refuses to ship what it cannot ship safely (exit 1, the message names
 # the path, no output written) and never leaves a partial bundle.
+# shellcheck source=tests/cli/lib.sh
 . "$TESTLIB"
 use_test_keys
-export SOURCE_DATE_EPOCH=$(recent_epoch)
+SOURCE_DATE_EPOCH=$(recent_epoch)
+export SOURCE_DATE_EPOCH
 
 fresh_src() {
 	rm -rf src

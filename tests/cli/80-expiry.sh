@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: ISC
 # Time: an expired edition and one created in the future are refused; the
 # one-day allowance for wrong clocks is kept.
+# shellcheck source=tests/cli/lib.sh
 . "$TESTLIB"
 use_test_keys
 make_small_src src

@@ -2,11 +2,12 @@
 # SPDX-License-Identifier: ISC
 """Byte-level helpers for the CLI tests (tests/cli/*.sh).
 
-  bundle-tool.py flip-all [--both] [--same-ok] [--status N] [--jobs N]
+  bundle-tool.py flip-all [--both|--both-at-headers] [--same-ok] [--status N] [--jobs N]
                           BUNDLE WORK RE -- CMD...
       For every byte position of BUNDLE, writes BUNDLE with one bit of that
       byte flipped (xor 0x01 at even positions, 0x80 at odd ones; --both:
-      each mask at every position) to a file WORK, runs CMD (stdin /dev/null)
+      each mask at every position; --both-at-headers: each mask at the bytes
+      of zstd frame headers, block headers and checksums) to a file WORK, runs CMD (stdin /dev/null)
       and requires exit status 1 (--status N) and a stderr line matching RE.
       --jobs N workers (default: the number of CPUs, at most 8) run at once;
       "@N" in WORK is replaced by the worker's number, and "@FILE@" in RE
@@ -42,6 +43,37 @@ import sys
 
 def mask_at(pos):
     return 0x01 if pos % 2 == 0 else 0x80
+
+
+def zstd_structure(data):
+    """Byte positions of zstd frame headers, block headers and checksums
+    (the bytes that describe rather than carry data), or an empty set when
+    data is not a well-formed sequence of zstd frames."""
+    out = set()
+    i = 0
+    try:
+        while i < len(data):
+            if data[i:i + 4] != b"\x28\xb5\x2f\xfd":
+                return set()
+            fhd = data[i + 4]
+            single = (fhd >> 5) & 1
+            j = i + 5 + (0 if single else 1) + (0, 1, 2, 4)[fhd & 3]
+            j += ((1 if single else 0), 2, 4, 8)[fhd >> 6]
+            out.update(range(i, j))
+            while True:
+                bh = int.from_bytes(data[j:j + 3], "little")
+                out.update(range(j, j + 3))
+                btype, bsize = (bh >> 1) & 3, bh >> 3
+                j += 3 + (1 if btype == 1 else bsize)
+                if bh & 1:
+                    break
+            if (fhd >> 2) & 1:
+                out.update(range(j, j + 4))
+                j += 4
+            i = j
+    except IndexError:
+        return set()
+    return out if i == len(data) else set()
 
 
 def zstd_decode(path):
@@ -118,6 +150,8 @@ def split_args(args):
             opts["jobs"] = max(1, int(head.pop(0)))
         elif a == "--both":
             opts["both"] = True
+        elif a == "--both-at-headers":
+            opts["both"] = "headers"
         elif a == "--same-ok":
             opts["same_ok"] = True
         elif a.startswith("--"):
@@ -136,9 +170,14 @@ def main(argv):
         bundle, work, regex = pos
         data = open(bundle, "rb").read()
         if op == "flip-all":
+            structure = zstd_structure(data)
+            if opts["both"] == "headers" and not structure:
+                sys.exit("--both-at-headers: %s is not a sequence of zstd frames" % bundle)
+
             def gen():
                 for i in range(len(data)):
-                    masks = (0x01, 0x80) if opts["both"] else (mask_at(i),)
+                    both = opts["both"] is True or (opts["both"] == "headers" and i in structure)
+                    masks = (0x01, 0x80) if both else (mask_at(i),)
                     for m in masks:
                         b = bytearray(data)
                         b[i] ^= m
