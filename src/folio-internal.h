@@ -148,6 +148,8 @@ void folio_time_format(char out[32], int64_t t);
  * bytes, max_depth components, 255 bytes per component, not under .folio/. */
 const char *folio_path_problem(const char *path, size_t max_len,
 			       unsigned max_depth);
+/* Whether s is valid UTF-8 (shortest form, no surrogates). */
+bool folio_utf8_valid(const char *s);
 /* Media type by file name extension ("application/octet-stream" if unknown). */
 const char *folio_media_type(const char *path);
 /* "media" for images, audio, video and fonts, else "text". */

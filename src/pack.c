@@ -394,6 +394,8 @@ static int check_options(folio_ctx *ctx, const struct folio_pack_options *o)
 	if (o->title != NULL) {
 		if (strlen(o->title) > FOLIO_TITLE_MAX)
 			return folio_fail(ctx, FOLIO_EUSAGE, "title longer than %d bytes", FOLIO_TITLE_MAX);
+		if (!folio_utf8_valid(o->title))
+			return folio_fail(ctx, FOLIO_EUSAGE, "title is not valid UTF-8");
 		for (const unsigned char *s = (const unsigned char *)o->title; *s; s++)
 			if (*s < 0x20 || *s == 0x7f)
 				return folio_fail(ctx, FOLIO_EUSAGE, "title has a control character");

@@ -35,6 +35,18 @@ static size_t utf8_sequence(const unsigned char *s)
 	return n;
 }
 
+bool folio_utf8_valid(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	while (*p != '\0') {
+		size_t n = utf8_sequence(p);
+		if (n == 0)
+			return false;
+		p += n;
+	}
+	return true;
+}
+
 const char *folio_path_problem(const char *path, size_t max_len,
 			       unsigned max_depth)
 {

@@ -530,6 +530,10 @@ static int take_entry(folio_bundle *b, struct staging *s, const struct folio_fil
 static int take_end(folio_bundle *b)
 {
 	struct archive_entry *e;
+	/* the last entry's padding, so that what follows is the end marker */
+	if (archive_read_data_skip(b->tar) != ARCHIVE_OK)
+		return tar_failed(b, "end of archive");
+	la_int64_t before = archive_filter_bytes(b->tar, 0);
 	int r = archive_read_next_header(b->tar, &e);
 	if (r == ARCHIVE_OK || r == ARCHIVE_WARN)
 		return reject(b, "entry '%s' is not in the manifest",
@@ -538,6 +542,8 @@ static int take_end(folio_bundle *b)
 		return tar_failed(b, "end of archive");
 	if (b->read_rc != FOLIO_OK)
 		return b->read_rc;
+	if (archive_filter_bytes(b->tar, 0) - before != END_OF_ARCHIVE)
+		return reject(b, "truncated: the tar archive does not end with two zero blocks");
 	size_t len;
 	do {
 		int rc = decode_some(b, &len);
