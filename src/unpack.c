@@ -421,7 +421,7 @@ struct staging {
 
 /* Opens (creating as needed) the folder holding path inside root; returns
  * an fd and points *base at the last component. */
-static int open_parent(folio_bundle *b, int root, const char *path, const char **base)
+static int open_parent(int root, const char *path, const char **base)
 {
 	char comp[256];
 	int fd = dup(root);
@@ -440,7 +440,6 @@ static int open_parent(folio_bundle *b, int root, const char *path, const char *
 		fd = next;
 		errno = err;
 	}
-	(void)b;
 	*base = p;
 	return fd >= 0 ? fd : -errno;
 }
@@ -448,7 +447,7 @@ static int open_parent(folio_bundle *b, int root, const char *path, const char *
 static int create_file(folio_bundle *b, struct staging *s, const char *path, unsigned mode)
 {
 	const char *base;
-	int dirfd = open_parent(b, s->fd, path, &base);
+	int dirfd = open_parent(s->fd, path, &base);
 	if (dirfd < 0)
 		return folio_fail_errno(b->ctx, -dirfd, "cannot unpack '%s': '%s'", b->name, path);
 	int fd = openat(dirfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
