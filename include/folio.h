@@ -74,6 +74,10 @@ int folio_errcode(const folio_ctx *ctx);
 
 /* Versions: folio's own and of the libraries in use, one line, borrowed. */
 const char *folio_version_string(void);
+/* t (seconds since 1970, UTC) as "YYYY-MM-DDTHH:MM:SSZ", the form the
+ * trusted comment uses; right on every platform, also where time_t has 32
+ * bits and t is after 2038. */
+void folio_time_format(char out[32], int64_t t);
 
 /* Limits applied when reading a bundle.  Defaults suit a cheap device;
  * docs/FORMAT.md lists them. */
@@ -197,10 +201,17 @@ FOLIO_WUR int folio_bundle_verify(folio_bundle *b);
 /* Streams the rest of the bundle into a private staging folder beside dest,
  * checking every byte as it is written, and renames the folder to dest only
  * when every file matched.  On any failure dest is as it was and no staging
- * is left.  dest must not exist unless flags has FOLIO_FORCE.  The edition
+ * is left.  dest must not exist unless flags has FOLIO_FORCE; with it, a dest
+ * holding an edition of the same channel (dest/.folio/manifest.json) must
+ * hold an older one, and its creation time is a floor for the clock.  The edition
  * keeps its signed manifest in dest/.folio/.  Can be called once per open
  * bundle. */
 FOLIO_WUR int folio_bundle_unpack(folio_bundle *b, const char *dest, int flags);
+/* After folio_bundle_unpack() with FOLIO_FORCE: 1 if dest already held this
+ * edition of this channel, so that the bundle was verified and nothing
+ * written, else 0.  (An older
+ * edition than dest holds is refused with FOLIO_EREJECT: no rollback.) */
+int folio_bundle_current(const folio_bundle *b);
 
 #ifdef __cplusplus
 }

@@ -86,6 +86,7 @@ static void escape_controls(char *msg, size_t size)
 	msg[out] = '\0';
 }
 
+__attribute__((format(printf, 3, 0)))
 static void set_message(folio_ctx *ctx, int code, const char *fmt, va_list ap)
 {
 	ctx->code = code;

@@ -136,8 +136,6 @@ int folio_manifest_decode(folio_ctx *ctx, const char *name, const char *json,
 char *folio_trusted_comment(const struct folio_manifest *m);
 
 bool folio_channel_valid(const char *channel);
-/* Formats t as YYYY-MM-DDTHH:MM:SSZ. */
-void folio_time_format(char out[32], int64_t t);
 
 /* ---- paths and media types (paths.c) ------------------------------------- */
 
@@ -148,6 +146,20 @@ void folio_time_format(char out[32], int64_t t);
  * bytes, max_depth components, 255 bytes per component, not under .folio/. */
 const char *folio_path_problem(const char *path, size_t max_len,
 			       unsigned max_depth);
+/* Two paths of a set that cannot both be installed. */
+struct folio_path_clash {
+	enum { FOLIO_CLASH_TWICE, FOLIO_CLASH_FILE_FOLDER, FOLIO_CLASH_CASE } kind;
+	const char *a, *b; /* the clashing names: the first alen and blen bytes */
+	int alen, blen;
+};
+/* Checks the names that paths[0..n) would create on disk, files and the
+ * folders they imply: 0 if they can all be made, 1 (clash filled in) if a
+ * path is listed twice, is also another's folder, or two names differ only
+ * in case or Unicode normalisation (case-folded NFC, as FAT, exFAT, NTFS and
+ * APFS compare names), -1 if out of memory. */
+int folio_path_set_check(char *const *paths, size_t n, struct folio_path_clash *clash);
+/* "'X' and 'Y' differ only in case ...", "'X' is listed twice", ... */
+void folio_path_clash_describe(const struct folio_path_clash *c, char *buf, size_t size);
 /* Whether s is valid UTF-8 (shortest form, no surrogates). */
 bool folio_utf8_valid(const char *s);
 /* Media type by file name extension ("application/octet-stream" if unknown). */

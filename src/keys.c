@@ -12,6 +12,19 @@
 
 #include "folio-internal.h"
 
+#ifdef FOLIO_FUZZING /* FUZZ BUILDS ONLY (make fuzz, check-fuzz); never defined otherwise */
+/* Random bytes never carry a valid Ed25519 signature: the check runs, its
+ * result is ignored, so that fuzzed bundles reach the parsers behind it. */
+static int verify_ignored(const unsigned char *sig, const unsigned char *m,
+			  unsigned long long mlen, const unsigned char *pk)
+{
+	int r = crypto_sign_verify_detached(sig, m, mlen, pk);
+	(void)r;
+	return 0;
+}
+#define crypto_sign_verify_detached verify_ignored
+#endif
+
 #define PUBKEY_BYTES 42   /* "Ed" | key id | public key */
 #define SECKEY_BYTES 158  /* see docs/FORMAT.md */
 #define SIG_BYTES 74      /* "ED" | key id | signature */

@@ -40,12 +40,28 @@ bool folio_channel_valid(const char *channel)
 	return true;
 }
 
+/* Civil (proleptic Gregorian) date from a day count, in 64-bit arithmetic:
+ * gmtime_r cannot be used where time_t has 32 bits (Debian 12 armhf), and
+ * editions expire after 2038.  Days are counted in 400-year eras from
+ * 0000-03-01, so that the leap day ends each year. */
 void folio_time_format(char out[32], int64_t t)
 {
-	struct tm tm;
-	time_t tt = (time_t)t;
-	if (gmtime_r(&tt, &tm) == NULL || strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(out, 32, "@%lld", (long long)t);
+	int64_t days = t / 86400, secs = t % 86400;
+	if (secs < 0) {
+		secs += 86400;
+		days--;
+	}
+	int64_t z = days + 719468; /* 1970-01-01 is day 719468 from 0000-03-01 */
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t doe = z - era * 146097;                                      /* 0..146096 */
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* 0..399 */
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);               /* 0..365 */
+	int64_t mp = (5 * doy + 2) / 153;                                    /* 0 = March */
+	int64_t day = doy - (153 * mp + 2) / 5 + 1;
+	int64_t month = mp < 10 ? mp + 3 : mp - 9;
+	int64_t year = yoe + era * 400 + (month <= 2);
+	snprintf(out, 32, "%04lld-%02d-%02dT%02d:%02d:%02dZ", (long long)year, (int)month, (int)day,
+		 (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60));
 }
 
 char *folio_trusted_comment(const struct folio_manifest *m)
@@ -196,41 +212,26 @@ static char *dup_or_fail(struct decoder *d, const char *s, int *rc)
 	return copy;
 }
 
-static int compare_path_ptr(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* No path twice, and no path that is also a folder of another. */
+/* Every path can be installed: none twice, none also a folder of another,
+ * no two that one FAT or exFAT stick would store as one. */
 static int check_path_set(struct decoder *d, const struct folio_manifest *m)
 {
-	char **sorted = malloc(m->nfiles * sizeof(*sorted) + 1);
-	if (sorted == NULL)
+	char **paths = malloc(m->nfiles * sizeof(*paths) + 1);
+	if (paths == NULL)
 		return folio_fail_errno(d->ctx, ENOMEM, "cannot verify '%s'", d->name);
 	for (size_t i = 0; i < m->nfiles; i++)
-		sorted[i] = m->files[i].path;
-	qsort(sorted, m->nfiles, sizeof(*sorted), compare_path_ptr);
-	int rc = FOLIO_OK;
-	for (size_t i = 1; i < m->nfiles && rc == FOLIO_OK; i++)
-		if (strcmp(sorted[i - 1], sorted[i]) == 0)
-			rc = bad(d, "path '%s' is listed twice", sorted[i]);
-	char *prefix = malloc(d->ctx->limits[FOLIO_LIMIT_PATH_LENGTH] + 1);
-	if (prefix == NULL)
-		rc = folio_fail_errno(d->ctx, ENOMEM, "cannot verify '%s'", d->name);
-	for (size_t i = 0; i < m->nfiles && rc == FOLIO_OK; i++) {
-		const char *p = sorted[i];
-		for (const char *s = strchr(p, '/'); s != NULL && rc == FOLIO_OK; s = strchr(s + 1, '/')) {
-			size_t n = (size_t)(s - p); /* < the path length limit, checked before */
-			memcpy(prefix, p, n);
-			prefix[n] = '\0';
-			char *key = prefix;
-			if (bsearch(&key, sorted, m->nfiles, sizeof(*sorted), compare_path_ptr) != NULL)
-				rc = bad(d, "'%s' is both a file and a folder", prefix);
-		}
+		paths[i] = m->files[i].path;
+	struct folio_path_clash clash;
+	int r = folio_path_set_check(paths, m->nfiles, &clash);
+	free(paths);
+	if (r < 0)
+		return folio_fail_errno(d->ctx, ENOMEM, "cannot verify '%s'", d->name);
+	if (r > 0) {
+		char what[600];
+		folio_path_clash_describe(&clash, what, sizeof(what));
+		return bad(d, "%s", what);
 	}
-	free(prefix);
-	free(sorted);
-	return rc;
+	return FOLIO_OK;
 }
 
 static int decode_file(struct decoder *d, json_t *o, struct folio_file *f)
@@ -250,9 +251,13 @@ static int decode_file(struct decoder *d, json_t *o, struct folio_file *f)
 					     (unsigned)ctx->limits[FOLIO_LIMIT_PATH_DEPTH]);
 	if (why != NULL)
 		return bad(d, "unsafe path '%s': %s", path, why);
-	uint64_t max = ctx->limits[FOLIO_LIMIT_FILE_SIZE];
-	if ((rc = get_uint(d, o, "size", 0, max < JSON_SAFE_MAX ? max : JSON_SAFE_MAX, &f->size)))
+	if ((rc = get_uint(d, o, "size", 0, JSON_SAFE_MAX, &f->size)))
 		return rc;
+	if (f->size > ctx->limits[FOLIO_LIMIT_FILE_SIZE])
+		return folio_fail(d->ctx, FOLIO_EREJECT,
+				  "cannot verify '%s': '%s' is %llu bytes, more than the limit of %llu",
+				  d->name, path, (unsigned long long)f->size,
+				  (unsigned long long)ctx->limits[FOLIO_LIMIT_FILE_SIZE]);
 	if (folio_unhex(f->hash, FOLIO_HASH_BYTES, hex) != 0)
 		return bad(d, "bad blake2b of '%s'", path);
 	if (strcmp(mode, "0644") != 0 && strcmp(mode, "0755") != 0)

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -115,6 +116,46 @@ static int walk_dir(struct walk *w, int dirfd, const char *prefix)
 		rc = folio_fail_errno(ctx, errno, "cannot read '%s/%s'", w->src, prefix);
 	closedir(dir);
 	return rc;
+}
+
+/* What a reader with the same limits would refuse, the publisher learns now:
+ * too many files, too large a file or edition, names that clash on disk. */
+static int check_tree(folio_ctx *ctx, const char *src, struct walk *w)
+{
+	const uint64_t *lim = ctx->limits;
+	if (w->nfiles > lim[FOLIO_LIMIT_FILE_COUNT])
+		return folio_fail(ctx, FOLIO_EREJECT, "cannot pack '%s': %zu files is more than the limit of %llu",
+				  src, w->nfiles, (unsigned long long)lim[FOLIO_LIMIT_FILE_COUNT]);
+	uint64_t total = 0;
+	for (size_t i = 0; i < w->nfiles; i++) {
+		const struct folio_file *f = &w->files[i];
+		if (f->size > lim[FOLIO_LIMIT_FILE_SIZE])
+			return folio_fail(ctx, FOLIO_EREJECT,
+					  "cannot pack '%s/%s': %llu bytes is more than the limit of %llu",
+					  src, f->path, (unsigned long long)f->size,
+					  (unsigned long long)lim[FOLIO_LIMIT_FILE_SIZE]);
+		total += f->size;
+		if (total > lim[FOLIO_LIMIT_TOTAL_SIZE])
+			return folio_fail(ctx, FOLIO_EREJECT,
+					  "cannot pack '%s': files add up to more than the limit of %llu bytes",
+					  src, (unsigned long long)lim[FOLIO_LIMIT_TOTAL_SIZE]);
+	}
+	char **paths = malloc(w->nfiles * sizeof(*paths) + 1);
+	if (paths == NULL)
+		return folio_fail_errno(ctx, ENOMEM, "cannot pack '%s'", src);
+	for (size_t i = 0; i < w->nfiles; i++)
+		paths[i] = w->files[i].path;
+	struct folio_path_clash clash;
+	int r = folio_path_set_check(paths, w->nfiles, &clash);
+	free(paths);
+	if (r < 0)
+		return folio_fail_errno(ctx, ENOMEM, "cannot pack '%s'", src);
+	if (r > 0) {
+		char what[600];
+		folio_path_clash_describe(&clash, what, sizeof(what));
+		return folio_fail(ctx, FOLIO_EREJECT, "cannot pack '%s': %s", src, what);
+	}
+	return FOLIO_OK;
 }
 
 /* Text first (a cut-short download still holds every article), then media;
@@ -249,8 +290,11 @@ static int zout_init(struct zout *z, const struct folio_pack_options *o)
 	if (z->cctx == NULL || z->buf == NULL)
 		return folio_fail_errno(z->ctx, ENOMEM, "cannot write '%s'", z->out_name);
 	/* Levels up to 19 use windows of at most 2^23; 20 to 22 ask for up to
-	 * 2^27, more than a cheap reader should have to hold. */
-	int wlog = o->level >= 20 ? FOLIO_PACK_WINDOW_LOG : 0;
+	 * 2^27, more than a cheap reader should have to hold.  Never more than
+	 * the reader's window limit either. */
+	uint64_t limit = z->ctx->limits[FOLIO_LIMIT_WINDOW_LOG];
+	int cap = limit < FOLIO_PACK_WINDOW_LOG ? (int)limit : FOLIO_PACK_WINDOW_LOG;
+	int wlog = o->level >= 20 || cap < 23 ? cap : 0;
 	/* Always in worker mode, even with one thread: zstd's output is then
 	 * the same for any number of workers, so --threads never changes the
 	 * bytes. */
@@ -460,6 +504,91 @@ static int build_manifest(folio_ctx *ctx, const char *src, int rootfd,
 	return FOLIO_OK;
 }
 
+/* ---- the output file ------------------------------------------------------- */
+
+/* Whether name is "BASE.tmp-XXXXXX", a temporary name of output BASE. */
+static bool is_temp_of(const char *name, const char *base)
+{
+	size_t n = strlen(base);
+	return strncmp(name, base, n) == 0 && strncmp(name + n, ".tmp-", 5) == 0 &&
+	       strlen(name + n + 5) == 6;
+}
+
+/* Temporary files left beside out by packs that were killed: named like ours
+ * and not locked by a live process (flock dies with its holder). */
+static void remove_stale_temps(const char *out)
+{
+	char *copy = strdup(out);
+	if (copy == NULL)
+		return;
+	char *slash = strrchr(copy, '/');
+	const char *base = slash != NULL ? slash + 1 : copy;
+	if (slash != NULL)
+		*slash = '\0';
+	int dirfd = open(slash == NULL ? "." : slash == copy ? "/" : copy,
+			 O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *dir = dirfd >= 0 ? fdopendir(dirfd) : NULL;
+	if (dir == NULL) {
+		if (dirfd >= 0)
+			close(dirfd);
+		free(copy);
+		return;
+	}
+	struct dirent *de;
+	while ((de = readdir(dir)) != NULL) {
+		if (!is_temp_of(de->d_name, base))
+			continue;
+		int fd = openat(dirfd, de->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		struct stat st;
+		if (fd < 0)
+			continue;
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && flock(fd, LOCK_EX | LOCK_NB) == 0)
+			unlinkat(dirfd, de->d_name, 0);
+		close(fd);
+	}
+	closedir(dir);
+	free(copy);
+}
+
+/* fsync of the folder holding path (best effort: the bundle is whole
+ * either way, only its name may be lost to a power cut). */
+static void sync_parent(const char *path)
+{
+	char *copy = strdup(path);
+	if (copy == NULL)
+		return;
+	char *slash = strrchr(copy, '/');
+	if (slash != NULL)
+		slash[slash == copy] = '\0';
+	int fd = open(slash == NULL ? "." : copy, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	free(copy);
+}
+
+/* A new temporary file "OUT.tmp-XXXXXX" (name in tmp), locked while this
+ * process lives so that no other run takes it for stale; -1 and errno. */
+static int make_temp(char *tmp, size_t size, const char *out)
+{
+	for (int attempt = 0; attempt < 100; attempt++) {
+		snprintf(tmp, size, "%s.tmp-XXXXXX", out);
+		int fd = mkostemp(tmp, O_CLOEXEC);
+		if (fd < 0)
+			return -1;
+		struct stat st;
+		/* Another run may have removed it between mkostemp and flock. */
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &st) == 0 && st.st_nlink > 0) {
+			fchmod(fd, 0644);
+			return fd;
+		}
+		close(fd);
+	}
+	errno = EEXIST;
+	return -1;
+}
+
 static int pack(folio_ctx *ctx, const char *src, const folio_seckey *key,
 		const struct folio_pack_options *opts, const char *out,
 		struct folio_pack_stats *stats)
@@ -503,13 +632,16 @@ static int pack(folio_ctx *ctx, const char *src, const folio_seckey *key,
 	}
 	int dupfd = dup(rootfd);
 	rc = dupfd < 0 ? folio_fail_errno(ctx, errno, "cannot read '%s'", src) : walk_dir(&w, dupfd, "");
-	if (rc == FOLIO_OK && w.nfiles > ctx->limits[FOLIO_LIMIT_FILE_COUNT])
-		rc = folio_fail(ctx, FOLIO_EREJECT, "cannot pack '%s': %zu files is more than the limit of %llu",
-				src, w.nfiles, (unsigned long long)ctx->limits[FOLIO_LIMIT_FILE_COUNT]);
+	if (rc == FOLIO_OK)
+		rc = check_tree(ctx, src, &w);
 	if (rc == FOLIO_OK)
 		rc = build_manifest(ctx, src, rootfd, &o, &w, &m, p.buf);
 	if (rc == FOLIO_OK)
 		rc = folio_manifest_encode(ctx, &m, &manifest, &manifest_len);
+	if (rc == FOLIO_OK && manifest_len > ctx->limits[FOLIO_LIMIT_MANIFEST_SIZE])
+		rc = folio_fail(ctx, FOLIO_EREJECT,
+				"cannot pack '%s': the manifest (%zu bytes) is larger than the limit of %llu",
+				src, manifest_len, (unsigned long long)ctx->limits[FOLIO_LIMIT_MANIFEST_SIZE]);
 	if (rc == FOLIO_OK && (comment = folio_trusted_comment(&m)) == NULL)
 		rc = folio_fail_errno(ctx, ENOMEM, "cannot pack '%s'", src);
 	if (rc == FOLIO_OK)
@@ -528,20 +660,17 @@ static int pack(folio_ctx *ctx, const char *src, const folio_seckey *key,
 			rc = folio_fail_errno(ctx, ENOMEM, "cannot write '%s'", out);
 			goto out;
 		}
-		snprintf(tmp, size, "%s.tmp-XXXXXX", out);
-		p.z.fd = mkostemp(tmp, O_CLOEXEC);
+		remove_stale_temps(out);
+		p.z.fd = make_temp(tmp, size, out);
 		if (p.z.fd < 0) {
 			rc = folio_fail_errno(ctx, errno, "cannot write '%s'", out);
 			free(tmp);
 			tmp = NULL;
 			goto out;
 		}
-		fchmod(p.z.fd, 0644);
 	}
 	rc = write_bundle(&p, rootfd, &m, manifest, manifest_len, sig, sig_len);
 	if (rc == FOLIO_OK && !to_stdout && fsync(p.z.fd) != 0)
-		rc = folio_fail_errno(ctx, errno, "cannot write '%s'", out);
-	if (!to_stdout && close(p.z.fd) != 0 && rc == FOLIO_OK)
 		rc = folio_fail_errno(ctx, errno, "cannot write '%s'", out);
 	if (rc == FOLIO_OK && !to_stdout) {
 		int r = o.force ? rename(tmp, out)
@@ -550,7 +679,13 @@ static int pack(folio_ctx *ctx, const char *src, const folio_seckey *key,
 			rc = errno == EEXIST
 				? folio_fail(ctx, FOLIO_EUSAGE, "cannot write '%s': it exists (use --force to replace it)", out)
 				: folio_fail_errno(ctx, errno, "cannot write '%s'", out);
+		else
+			sync_parent(out); /* the new name survives a power cut too */
 	}
+	/* closed (and unlocked) only now: a temporary file is never unlocked
+	 * while it still has its temporary name */
+	if (!to_stdout && close(p.z.fd) != 0 && rc == FOLIO_OK)
+		rc = folio_fail_errno(ctx, errno, "cannot write '%s'", out);
 	if (rc == FOLIO_OK && stats != NULL) {
 		memset(stats, 0, sizeof(*stats));
 		stats->files = m.nfiles;

@@ -1,7 +1,13 @@
 /* SPDX-License-Identifier: ISC */
 /* What a path inside an edition may look like, and what a file is. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include <unicase.h>
+#include <unistr.h>
+#include <uninorm.h>
 
 #include "folio-internal.h"
 
@@ -159,4 +165,142 @@ const char *folio_layer_for_type(const char *type)
 		if (strncmp(type, media_prefixes[i], strlen(media_prefixes[i])) == 0)
 			return "media";
 	return "text";
+}
+
+/* One name a path set would create on disk: a file (a whole path) or a
+ * folder (a path's leading components), with its case-folded NFC form. */
+struct disk_name {
+	const char *orig;
+	const uint8_t *fold;
+	size_t olen, flen;
+	bool folder;
+};
+
+static int compare_disk_names(const void *a, const void *b)
+{
+	const struct disk_name *x = a, *y = b;
+	size_t n = x->flen < y->flen ? x->flen : y->flen;
+	int c = memcmp(x->fold, y->fold, n);
+	if (c != 0 || x->flen != y->flen)
+		return c != 0 ? c : (x->flen < y->flen ? -1 : 1);
+	n = x->olen < y->olen ? x->olen : y->olen;
+	c = memcmp(x->orig, y->orig, n);
+	if (c != 0 || x->olen != y->olen)
+		return c != 0 ? c : (x->olen < y->olen ? -1 : 1);
+	return (int)x->folder - (int)y->folder;
+}
+
+static size_t count_slashes(const void *s, size_t len)
+{
+	size_t k = 0;
+	for (const char *p = s; (p = memchr(p, '/', len - (size_t)(p - (const char *)s))) != NULL; p++)
+		k++;
+	return k;
+}
+
+int folio_path_set_check(char *const *paths, size_t n, struct folio_path_clash *clash)
+{
+	uint8_t **folds = calloc(n + 1, sizeof(*folds));
+	size_t total = 0;
+	int rc = folds == NULL ? -1 : 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		size_t len = strlen(paths[i]), flen = 0;
+		folds[i] = u8_casefold((const uint8_t *)paths[i], len, NULL, UNINORM_NFC, NULL, &flen);
+		if (folds[i] == NULL) {
+			rc = -1;
+			break;
+		}
+		/* Folding never makes or removes a '/'; room for a NUL after it. */
+		uint8_t *f = realloc(folds[i], flen + 1);
+		if (f == NULL) {
+			rc = -1;
+			break;
+		}
+		f[flen] = '\0';
+		folds[i] = f;
+		size_t k = count_slashes(paths[i], len);
+		if (k != count_slashes(f, flen)) {
+			clash->kind = FOLIO_CLASH_CASE;
+			clash->a = clash->b = paths[i];
+			clash->alen = clash->blen = (int)len;
+			rc = 1;
+		}
+		total += k + 1;
+	}
+	struct disk_name *names = rc == 0 ? malloc((total + 1) * sizeof(*names)) : NULL;
+	if (rc == 0 && names == NULL)
+		rc = -1;
+	size_t k = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		const char *o = paths[i];
+		const uint8_t *f = folds[i];
+		const char *os = o;
+		const uint8_t *fs = f;
+		for (;;) {
+			const char *oe = strchr(os, '/');
+			const uint8_t *fe = (const uint8_t *)strchr((const char *)fs, '/');
+			names[k++] = (struct disk_name){
+				.orig = o,
+				.fold = f,
+				.olen = oe != NULL ? (size_t)(oe - o) : strlen(o),
+				.flen = fe != NULL ? (size_t)(fe - f) : strlen((const char *)f),
+				.folder = oe != NULL,
+			};
+			if (oe == NULL)
+				break;
+			os = oe + 1;
+			fs = fe + 1;
+		}
+	}
+	if (rc == 0) {
+		qsort(names, k, sizeof(*names), compare_disk_names);
+		for (size_t i = 1; i < k && rc == 0; i++) {
+			const struct disk_name *x = &names[i - 1], *y = &names[i];
+			if (x->flen != y->flen || memcmp(x->fold, y->fold, x->flen) != 0)
+				continue;
+			bool same = x->olen == y->olen && memcmp(x->orig, y->orig, x->olen) == 0;
+			if (same && x->folder && y->folder)
+				continue;
+			clash->kind = !same ? FOLIO_CLASH_CASE
+				      : x->folder == y->folder ? FOLIO_CLASH_TWICE
+				      : FOLIO_CLASH_FILE_FOLDER;
+			clash->a = x->orig;
+			clash->alen = (int)x->olen;
+			clash->b = y->orig;
+			clash->blen = (int)y->olen;
+			rc = 1;
+		}
+	}
+	free(names);
+	if (folds != NULL)
+		for (size_t i = 0; i < n; i++)
+			free(folds[i]);
+	free(folds);
+	return rc;
+}
+
+void folio_path_clash_describe(const struct folio_path_clash *c, char *buf, size_t size)
+{
+	if (c->kind == FOLIO_CLASH_CASE) {
+		/* Names that differ in normalisation look the same when printed:
+		 * name the first characters that differ. */
+		const uint8_t *a = (const uint8_t *)c->a, *b = (const uint8_t *)c->b;
+		size_t an = (size_t)c->alen, bn = (size_t)c->blen;
+		ucs4_t ua = 0, ub = 0;
+		while (an > 0 && bn > 0) {
+			int la = u8_mbtouc(&ua, a, an), lb = u8_mbtouc(&ub, b, bn);
+			if (ua != ub)
+				break;
+			a += la, an -= (size_t)la;
+			b += lb, bn -= (size_t)lb;
+		}
+		char diff[48] = "";
+		if (an > 0 && bn > 0)
+			snprintf(diff, sizeof(diff), " (U+%04X against U+%04X)", (unsigned)ua, (unsigned)ub);
+		snprintf(buf, size, "'%.*s' and '%.*s' differ only in case or Unicode normalisation%s",
+			 c->alen, c->a, c->blen, c->b, diff);
+	} else {
+		snprintf(buf, size, "'%.*s' %s", c->alen, c->a,
+			 c->kind == FOLIO_CLASH_TWICE ? "is listed twice" : "is both a file and a folder");
+	}
 }

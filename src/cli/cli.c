@@ -92,6 +92,62 @@ bool cli_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	return true;
 }
 
+/* A number with an optional binary suffix (K, M, G, T), at least 1. */
+static bool parse_size(const char *s, uint64_t *out)
+{
+	if (s == NULL || *s < '0' || *s > '9')
+		return false;
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno != 0 || v == 0)
+		return false;
+	static const char suffixes[] = "KMGT";
+	unsigned shift = 0;
+	if (*end != '\0') {
+		const char *k = strchr(suffixes, *end);
+		if (k == NULL || end[1] != '\0')
+			return false;
+		shift = 10 * (unsigned)(k - suffixes + 1);
+	}
+	if (v > (UINT64_MAX >> shift))
+		return false;
+	*out = (uint64_t)v << shift;
+	return true;
+}
+
+int cli_limit_option(struct cli_limits *l, int c, const char *arg, const char *synopsis)
+{
+	int which = c - CLI_OPT_LIMIT;
+	uint64_t v;
+	bool counted = which == FOLIO_LIMIT_FILE_COUNT || which == FOLIO_LIMIT_PATH_LENGTH ||
+		       which == FOLIO_LIMIT_PATH_DEPTH;
+	if (which < 0 || which >= FOLIO_LIMIT__COUNT)
+		return cli_usage_error(synopsis, "bad option");
+	if (counted ? !cli_parse_uint(arg, 1, UINT32_MAX, &v) : !parse_size(arg, &v))
+		return cli_usage_error(synopsis, "limit '%s' is not a %s", arg,
+				       counted ? "number from 1 to 2^32-1" : "size (N, NK, NM, NG or NT)");
+	if (which == FOLIO_LIMIT_WINDOW_LOG) {
+		if ((v & (v - 1)) != 0 || v < (1u << 10) || v > (1ull << 31))
+			return cli_usage_error(synopsis, "window '%s' is not a power of two from 1K to 2G", arg);
+		unsigned log = 0;
+		while ((1ull << log) < v)
+			log++;
+		v = log;
+	}
+	l->set[which] = true;
+	l->value[which] = v;
+	return 0;
+}
+
+int cli_apply_limits(folio_ctx *ctx, const struct cli_limits *l)
+{
+	for (int i = 0; i < FOLIO_LIMIT__COUNT; i++)
+		if (l->set[i] && folio_set_limit(ctx, (enum folio_limit)i, l->value[i]) != FOLIO_OK)
+			return cli_fail(ctx);
+	return 0;
+}
+
 static char *pass_alloc(void)
 {
 	if (sodium_init() < 0) /* sodium_malloc needs it; safe to call again */

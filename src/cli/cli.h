@@ -34,6 +34,38 @@ int cli_version(void);
 /* Parses a whole decimal number in [min, max]. */
 bool cli_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 
+/* The reader's limits as options of both programs (folio-pack refuses a
+ * tree that a reader with the same limits would refuse).  Put
+ * CLI_LIMIT_OPTIONS in the getopt_long table, hand an option code at or above
+ * CLI_OPT_LIMIT to cli_limit_option, then cli_apply_limits to the context. */
+enum { CLI_OPT_LIMIT = 1024 };
+#define CLI_LIMIT_OPTIONS \
+	{"max-window", required_argument, NULL, CLI_OPT_LIMIT + FOLIO_LIMIT_WINDOW_LOG}, \
+	{"max-manifest", required_argument, NULL, CLI_OPT_LIMIT + FOLIO_LIMIT_MANIFEST_SIZE}, \
+	{"max-file", required_argument, NULL, CLI_OPT_LIMIT + FOLIO_LIMIT_FILE_SIZE}, \
+	{"max-total", required_argument, NULL, CLI_OPT_LIMIT + FOLIO_LIMIT_TOTAL_SIZE}, \
+	{"max-files", required_argument, NULL, CLI_OPT_LIMIT + FOLIO_LIMIT_FILE_COUNT}, \
+	{"max-path", required_argument, NULL, CLI_OPT_LIMIT + FOLIO_LIMIT_PATH_LENGTH}, \
+	{"max-depth", required_argument, NULL, CLI_OPT_LIMIT + FOLIO_LIMIT_PATH_DEPTH}
+#define CLI_LIMITS_HELP \
+	"Limits (SIZE in bytes, or with a K, M, G or T suffix: powers of 1024):\n" \
+	"      --max-window SIZE      zstd window, a power of two, 1K..2G (default 16M)\n" \
+	"      --max-manifest SIZE    bytes of the signed manifest (default 16M)\n" \
+	"      --max-file SIZE        bytes of one file (default 4G)\n" \
+	"      --max-total SIZE       bytes of all files together (default 16G)\n" \
+	"      --max-files N          number of files (default 200000)\n" \
+	"      --max-path N           bytes of one path (default 1024)\n" \
+	"      --max-depth N          folders and name of one path (default 32)\n"
+
+struct cli_limits {
+	bool set[FOLIO_LIMIT__COUNT];
+	uint64_t value[FOLIO_LIMIT__COUNT];
+};
+/* Parses the argument of limit option c; 0, or EXIT_USAGE after printing why. */
+int cli_limit_option(struct cli_limits *l, int c, const char *arg, const char *synopsis);
+/* Sets the given limits on ctx; 0, or the exit status after printing why. */
+int cli_apply_limits(folio_ctx *ctx, const struct cli_limits *l);
+
 /* A passphrase: the first line of file, or typed on the terminal (twice if
  * confirm).  Returns sodium_malloc'd memory to free with cli_passphrase_free,
  * or NULL after printing why (*status set to the exit status). */

@@ -37,6 +37,8 @@ static const char help[] =
 	"      --passphrase-file FILE read the key's passphrase from FILE's first line\n"
 	"  -f, --force                replace OUT if it exists\n"
 	"\n"
+	CLI_LIMITS_HELP
+	"\n"
 	"Common options:\n"
 	"  -q, --quiet                print only errors\n"
 	"  -v, --verbose              print each file\n"
@@ -44,8 +46,8 @@ static const char help[] =
 	"  -V, --version              print versions and exit\n"
 	"\n"
 	"SOURCE_DATE_EPOCH, if set, is the creation time (reproducible bundles).\n"
-	"Exit status: 0 success, 1 input refused (unsafe source, bad key or\n"
-	"passphrase), 2 usage error, 3 system error.\n";
+	"Exit status: 0 success, 1 input refused (unsafe source, names that collide,\n"
+	"a limit exceeded, bad key or passphrase), 2 usage error, 3 system error.\n";
 
 enum { OPT_UNENCRYPTED = 256, OPT_PASSFILE, OPT_VALID_DAYS };
 
@@ -65,6 +67,7 @@ static const struct option options[] = {
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
+	CLI_LIMIT_OPTIONS,
 	{NULL, 0, NULL, 0},
 };
 
@@ -72,6 +75,7 @@ struct args {
 	const char *output, *passfile, *key, *src;
 	bool unencrypted;
 	struct folio_pack_options pack;
+	struct cli_limits limits;
 	/* which options were given, to refuse those of the other command */
 	bool pack_only, keygen_only;
 };
@@ -116,7 +120,13 @@ static int parse(int argc, char **argv, struct args *a, bool *done)
 		case 'v': cli_verbosity = 2; break;
 		case 'h': fputs(help, stdout); *done = true; return 0;
 		case 'V': cli_version(); *done = true; return 0;
-		default: return cli_usage_error(synopsis, "bad option");
+		default:
+			if (c < CLI_OPT_LIMIT)
+				return cli_usage_error(synopsis, "bad option");
+			if (cli_limit_option(&a->limits, c, optarg, synopsis) != 0)
+				return EXIT_USAGE;
+			a->pack_only = true;
+			break;
 		}
 	}
 	return 0;
@@ -170,7 +180,9 @@ static int pack(struct args *a)
 	}
 	folio_seckey *key = NULL;
 	char *pass = NULL;
-	int status = 0;
+	int status = cli_apply_limits(ctx, &a->limits);
+	if (status != 0)
+		goto out;
 	int rc = folio_seckey_load(ctx, a->key, NULL, &key);
 	if (rc == FOLIO_ENEEDPASS) {
 		char what[512];

@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli.h"
 
@@ -30,15 +29,19 @@ static const char help[] =
 	"  -p, --pubkey FILE          the publisher's public key (minisign format)\n"
 	"  -c, --channel CHANNEL      refuse a bundle for any other channel\n"
 	"  -C, --directory DEST       unpack: the folder to create\n"
-	"  -f, --force                unpack: replace DEST if it exists (atomically)\n"
+	"  -f, --force                unpack: replace DEST if it exists (atomically;\n"
+	"                             never with an older edition of its channel)\n"
 	"      --json                 list: print the signed manifest as it is\n"
 	"  -q, --quiet                print only errors\n"
 	"  -v, --verbose              say more\n"
 	"  -h, --help                 print this help and exit\n"
 	"  -V, --version              print versions and exit\n"
 	"\n"
+	CLI_LIMITS_HELP
+	"\n"
 	"Exit status: 0 success, 1 bundle rejected (signature, key, hash, expiry,\n"
-	"channel, unsafe or malformed content, limits), 2 usage error, 3 system error.\n";
+	"channel, unsafe or malformed content, limits, older than the edition in\n"
+	"DEST), 2 usage error, 3 system error.\n";
 
 enum { OPT_JSON = 256 };
 
@@ -52,12 +55,14 @@ static const struct option options[] = {
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
+	CLI_LIMIT_OPTIONS,
 	{NULL, 0, NULL, 0},
 };
 
 struct args {
 	const char *pubkey, *channel, *dest, *bundle;
 	bool force, json;
+	struct cli_limits limits;
 };
 
 static int parse(int argc, char **argv, struct args *a, bool *done)
@@ -74,7 +79,12 @@ static int parse(int argc, char **argv, struct args *a, bool *done)
 		case 'v': cli_verbosity = 2; break;
 		case 'h': fputs(help, stdout); *done = true; return 0;
 		case 'V': cli_version(); *done = true; return 0;
-		default: return cli_usage_error(synopsis, "bad option");
+		default:
+			if (c < CLI_OPT_LIMIT)
+				return cli_usage_error(synopsis, "bad option");
+			if (cli_limit_option(&a->limits, c, optarg, synopsis) != 0)
+				return EXIT_USAGE;
+			break;
 		}
 	}
 	return 0;
@@ -89,10 +99,8 @@ static void print_list(const folio_bundle *b, bool json)
 		return;
 	}
 	char created[32], expires[32];
-	time_t t = (time_t)folio_bundle_created(b);
-	strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
-	t = (time_t)folio_bundle_expires(b);
-	strftime(expires, sizeof(expires), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+	folio_time_format(created, folio_bundle_created(b));
+	folio_time_format(expires, folio_bundle_expires(b));
 	size_t n = folio_bundle_file_count(b);
 	uint64_t total = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -122,6 +130,11 @@ static int run(const char *cmd, struct args *a)
 	}
 	folio_pubkey *key = NULL;
 	folio_bundle *b = NULL;
+	int status = cli_apply_limits(ctx, &a->limits);
+	if (status != 0) {
+		folio_free(ctx);
+		return status;
+	}
 	int rc = folio_pubkey_load(ctx, a->pubkey, &key);
 	if (rc == FOLIO_OK)
 		rc = folio_bundle_open(ctx, a->bundle, key, a->channel, &b);
@@ -133,7 +146,6 @@ static int run(const char *cmd, struct args *a)
 		else
 			rc = folio_bundle_unpack(b, a->dest, a->force ? FOLIO_FORCE : 0);
 	}
-	int status = 0;
 	if (rc != FOLIO_OK) {
 		status = cli_fail(ctx);
 	} else if (strcmp(cmd, "list") != 0) {
@@ -142,6 +154,9 @@ static int run(const char *cmd, struct args *a)
 			cli_note(1, "'%s' is good: channel %s, edition %llu, %zu files, signed by key %s",
 				 a->bundle, folio_bundle_channel(b),
 				 (unsigned long long)folio_bundle_edition(b), n, folio_bundle_key_id(b));
+		else if (folio_bundle_current(b))
+			cli_note(1, "'%s' already holds edition %llu of channel %s: nothing to do",
+				 a->dest, (unsigned long long)folio_bundle_edition(b), folio_bundle_channel(b));
 		else
 			cli_note(1, "unpacked edition %llu of channel %s into '%s': %zu files",
 				 (unsigned long long)folio_bundle_edition(b), folio_bundle_channel(b),

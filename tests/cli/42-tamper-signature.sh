@@ -106,4 +106,46 @@ bundle_build a nosig.folio .folio/manifest.json "${entries[@]:2:n}"
 check_refused nosig.folio ''
 bundle_build a swapped.folio .folio/manifest.json.minisig .folio/manifest.json "${entries[@]:2:n}"
 check_refused swapped.folio ''
+
+# Malformed signature files inside an otherwise good bundle: each line cut
+# short or made long, bad base64, a NUL, an over-long line, no final
+# newline, lines missing or added.  (The unit tests cover the parser; these
+# prove the bundle reader reaches it and refuses with one line.)
+sigfile=a/.folio/manifest.json.minisig
+n_sig=0
+malformed() {
+	local name=$1 code=$2
+	rm -rf "m-$name"
+	cp -a a "m-$name"
+	python3 - "$sigfile" "m-$name/.folio/manifest.json.minisig" "$code" <<'PY' || fail "malformed $name"
+import sys
+src, dst, code = sys.argv[1:4]
+L = open(src, "rb").read().split(b"\n")  # L[4] == b"" (the final newline)
+exec(code)
+open(dst, "wb").write(b"\n".join(L) if isinstance(L, list) else L)
+PY
+	cmp -s "$sigfile" "m-$name/.folio/manifest.json.minisig" && fail "malformed $name: no change"
+	bundle_build "m-$name" "m-$name.folio" "${entries[@]}"
+	check_refused "m-$name.folio" ''
+	rm -rf "m-$name" "m-$name.folio"
+	n_sig=$((n_sig + 1))
+}
+malformed short-sig 'L[1] = L[1][:-4]'
+malformed long-sig 'L[1] = L[1] + b"AAAA"'
+malformed short-global 'L[3] = L[3][:-4]'
+malformed long-global 'L[3] = L[3] + b"AAAA"'
+malformed bad-base64 'L[1] = L[1][:10] + b"*" + L[1][11:]'
+malformed base64-high-byte 'L[1] = L[1][:10] + b"\xc3" + L[1][11:]'
+malformed base64-no-padding 'L[1] = L[1].rstrip(b"=")'
+malformed nul-in-comment 'L[2] = L[2][:20] + b"\0" + L[2][20:]'
+malformed nul-in-sig 'L[1] = L[1][:10] + b"\0" + L[1][10:]'
+malformed overlong-comment 'L[2] = L[2] + b"x" * 70000'
+malformed overlong-untrusted 'L[0] = L[0] + b"x" * 70000'
+malformed no-final-newline 'L = b"\n".join(L).rstrip(b"\n")'
+malformed missing-global 'del L[3]'
+malformed extra-line 'L.insert(4, b"trusted comment: more")'
+malformed no-trusted-prefix 'L[2] = L[2].replace(b"trusted comment: ", b"")'
+malformed empty 'L = b""'
+malformed crlf-mixed 'L[1] = L[1] + b"\r\r"'
+echo "$n_sig malformed signature files refused"
 exit 0

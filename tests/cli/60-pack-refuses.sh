@@ -71,6 +71,25 @@ fresh_src
 printf x >"src/bad-$(printf '\377\376')-utf8.txt"
 refused "invalid UTF-8" 'bad-'
 
+# Names that one FAT or exFAT stick would store as one file: by case, by
+# Unicode normalisation (NFC), and folders as well as files.
+collides='differ only in case or Unicode normalisation'
+fresh_src
+printf x >src/news/B.html
+refused "case collision" "'news/B\\.html' and 'news/b\\.html' $collides"
+fresh_src
+mkdir src/News
+printf x >src/News/c.html
+refused "folder case collision" "'News' and 'news' $collides"
+fresh_src
+printf x >"src/caf$(printf '\303\251').html"
+printf y >"src/cafe$(printf '\314\201').html"
+refused "NFC collision" "$collides"
+fresh_src
+printf x >"src/$(printf '\330\243').html"
+printf y >"src/$(printf '\330\247\331\224').html"
+refused "Arabic NFC collision" "$collides"
+
 # Source problems of another kind.
 before=$(tree_digest .)
 expect_status_in "1 2 3" "$PACK" pack no-such-dir -k key.key -c chan -o out.folio

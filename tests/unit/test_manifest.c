@@ -3,6 +3,8 @@
  * linking, the trusted comment, limits. */
 #include "unit.h"
 
+#include <time.h>
+
 #include <jansson.h>
 
 #define NAME "manifest-under-test.json"
@@ -931,6 +933,27 @@ static void time_format(void **state)
 	assert_string_equal(out, "2038-01-19T03:14:08Z");
 	folio_time_format(out, 253402300799);
 	assert_string_equal(out, "9999-12-31T23:59:59Z");
+	folio_time_format(out, 253402300800);
+	assert_string_equal(out, "10000-01-01T00:00:00Z");
+	folio_time_format(out, 1709251199); /* the last second of a leap February */
+	assert_string_equal(out, "2024-02-29T23:59:59Z");
+	folio_time_format(out, 13574563200); /* 2400 is a leap year, 2100 is not */
+	assert_string_equal(out, "2400-02-29T00:00:00Z");
+
+	/* The same as the C library's gmtime where time_t has 64 bits, over
+	 * every day (at a varying second) up to the year 2500. */
+	if (sizeof(time_t) >= 8) {
+		for (int64_t t = 7; t < 16725225600; t += 86400 + 1237) {
+			char want[32];
+			struct tm tm;
+			time_t tt = (time_t)t;
+
+			assert_non_null(gmtime_r(&tt, &tm));
+			strftime(want, sizeof(want), "%Y-%m-%dT%H:%M:%SZ", &tm);
+			folio_time_format(out, t);
+			assert_string_equal(out, want);
+		}
+	}
 }
 
 static void channel_names(void **state)

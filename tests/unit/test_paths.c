@@ -373,6 +373,79 @@ static void hex(void **state)
 	assert_true(folio_unhex(back, 1, "g0") != 0);
 }
 
+/* Runs folio_path_set_check on the given paths; returns its result and,
+ * on a clash, the two names as "A|B". */
+static int set_check(char *names, size_t cap, char *const *paths, size_t n, int *kind)
+{
+	struct folio_path_clash c;
+	int r = folio_path_set_check(paths, n, &c);
+
+	names[0] = '\0';
+	if (r == 1) {
+		snprintf(names, cap, "%.*s|%.*s", c.alen, c.a, c.blen, c.b);
+		*kind = (int)c.kind;
+	}
+	return r;
+}
+
+#define SET(...) ((char *const[]){__VA_ARGS__}), sizeof((char *const[]){__VA_ARGS__}) / sizeof(char *)
+
+static void clash(char *const *paths, size_t n, int want_kind, const char *want_names)
+{
+	char names[256];
+	int kind = -1;
+	int r = set_check(names, sizeof(names), paths, n, &kind);
+
+	if (r != 1)
+		fail_msg("no clash found in a set starting \"%s\" (want %s)", paths[0], want_names);
+	assert_int_equal(kind, want_kind);
+	if (want_names != NULL)
+		assert_string_equal(names, want_names);
+}
+
+static void no_clash(char *const *paths, size_t n)
+{
+	char names[256];
+	int kind = -1;
+	int r = set_check(names, sizeof(names), paths, n, &kind);
+
+	if (r != 0)
+		fail_msg("clash %s (kind %d) reported in a set starting \"%s\"", names, kind, paths[0]);
+}
+
+static void path_sets(void **state)
+{
+	(void)state;
+
+	no_clash(SET("a.txt"));
+	no_clash((char *const[]){NULL}, 0);
+	no_clash(SET("index.html", "news/a.html", "news/b.html", "news/x/c.html", "newsx"));
+	no_clash(SET("مقالات/أ.html", "مقالات/ب.html", "صور/1.jpg"));
+	/* the same folder from two files is one folder, not a clash */
+	no_clash(SET("a/b/c", "a/b/d", "a/e"));
+	/* names that only look alike to a person are different names */
+	no_clash(SET("a.txt", "a.txt.txt", "a_txt", "A1.txt", "a1.txt.bak"));
+
+	clash(SET("news/a.txt", "index.html", "news/a.txt"), FOLIO_CLASH_TWICE, "news/a.txt|news/a.txt");
+	clash(SET("news", "news/a.txt"), FOLIO_CLASH_FILE_FOLDER, "news|news");
+	clash(SET("a/b/c", "a/b"), FOLIO_CLASH_FILE_FOLDER, "a/b|a/b");
+	clash(SET("A.txt", "a.txt"), FOLIO_CLASH_CASE, "A.txt|a.txt");
+	/* folders collide too: both would be one folder on a FAT stick */
+	clash(SET("News/a.txt", "news/b.txt"), FOLIO_CLASH_CASE, "News|news");
+	/* a file and a folder that differ in case */
+	clash(SET("README", "readme/x"), FOLIO_CLASH_CASE, "README|readme");
+	/* NFC: U+00E9 against e + U+0301 */
+	clash(SET("caf\xc3\xa9.html", "cafe\xcc\x81.html"), FOLIO_CLASH_CASE, NULL);
+	clash(SET("d/caf\xc3\xa9/x", "d/cafe\xcc\x81/y"), FOLIO_CLASH_CASE, NULL);
+	/* beyond ASCII: Greek and Cyrillic case pairs */
+	clash(SET("\xce\xa3.txt", "\xcf\x83.txt"), FOLIO_CLASH_CASE, NULL);
+	clash(SET("\xd0\x94/a", "\xd0\xb4/b"), FOLIO_CLASH_CASE, NULL);
+	/* Arabic has no case: an alef with hamza above (U+0623) and alef +
+	 * combining hamza (U+0627 U+0654) are one name under NFC */
+	clash(SET("\xd8\xa3.html", "\xd8\xa7\xd9\x94.html"), FOLIO_CLASH_CASE, NULL);
+	no_clash(SET("\xd8\xa3.html", "\xd8\xa7.html"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -384,6 +457,7 @@ int main(void)
 		cmocka_unit_test(media_types),
 		cmocka_unit_test(layers),
 		cmocka_unit_test(hex),
+		cmocka_unit_test(path_sets),
 	};
 
 	return cmocka_run_group_tests_name("paths", tests, NULL, NULL);
