@@ -337,3 +337,41 @@ PY
 	minisign -S -s "$2" -m "$1/.folio/manifest.json" -x "$1/.folio/manifest.json.minisig" \
 		-t "$tc" -c "$uc" </dev/null >/dev/null || fail "sign_manifest: minisign -S failed"
 }
+
+# private_mounts "$@" (first thing after sourcing this file, in a test that
+# mounts): re-runs the test in a private mount namespace where unshare can
+# make one, so that its mounts vanish with it however it ends, and unmounts
+# whatever mount_fs mounted when the test exits.
+MOUNTS=()
+private_mounts() {
+	if [ -z "${FOLIO_TEST_UNSHARED:-}" ] && command -v unshare >/dev/null 2>&1 &&
+		unshare -m --propagation private true 2>/dev/null; then
+		FOLIO_TEST_UNSHARED=1 exec unshare -m --propagation private bash "$0" "$@"
+	fi
+	local lib_exit
+	lib_exit=$(trap -p EXIT)
+	eval "set -- $lib_exit"
+	MOUNTS_LIB_EXIT=${3:-}
+	trap 'unmount_all; eval "$MOUNTS_LIB_EXIT"' EXIT
+	trap 'exit 143' TERM INT
+}
+unmount_all() {
+	local i
+	for ((i = ${#MOUNTS[@]} - 1; i >= 0; i--)); do
+		umount -l "${MOUNTS[i]}" 2>/dev/null
+	done
+}
+
+# mount_fs DIR WHAT MOUNT-ARGS...: mounts on DIR.  If the test's very first
+# mount fails, mounting is impossible here: skip, saying that WHAT is not run.
+mount_fs() {
+	local dir=$1 what=$2
+	shift 2
+	mkdir -p "$dir" || fail "mkdir $dir"
+	if ! mount "$@" "$dir" 2>"$SCRATCH/mount.err"; then
+		[ ${#MOUNTS[@]} -eq 0 ] &&
+			skip "cannot mount here ($(head -n 1 "$SCRATCH/mount.err")): $what need root (CAP_SYS_ADMIN)"
+		fail "mount $* $dir: $(cat "$SCRATCH/mount.err")"
+	fi
+	MOUNTS+=("$PWD/$dir")
+}
