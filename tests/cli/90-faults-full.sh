@@ -111,50 +111,39 @@ expect_status 0 "$UNPACK" unpack big.folio -p key.pub -C full/dest --force
 # --force over an edition, so the disk fills while the staging copy is
 # written beside it: at each file of the edition in turn.  (Nothing outside
 # the mount is written: the digests look at the mount only, for speed.)
+# step_up DIR UNIT MIN WHAT OPTION-PREFIX BASE STEP UNPACK-ARGS...: remounts
+# DIR with OPTION-PREFIX(BASE + k * STEP) for k = 0, 1, ... and unpacks
+# ed.folio into DIR/dest each time: exit 3 with nothing changed in DIR until
+# the edition fits, then exactly the edition.  At least MIN failures.
+step_up() {
+	local dir=$1 unit=$2 min=$3 what=$4 opt=$5 base=$6 step=$7 k fails=0 before
+	shift 7
+	for k in $(seq 0 64); do
+		remount "$dir" "$opt$((base + k * step))"
+		before=$(tree_digest "$dir")
+		run "$UNPACK" unpack ed.folio -p key.pub -C "$dir/dest" -q "$@"
+		if [ $ST = 3 ]; then
+			expect_enospc folio-unpack "$dir/dest"
+			assert_same_digest "$before" "$dir" "unpack $* with $k free $unit"
+			fails=$((fails + 1))
+		else
+			[ "$(fs_digest "$dir/dest")" = "$D_ED" ] || fail "unpack $* with $k free $unit: DEST is not the edition"
+			[ "$(ls -A "$dir")" = dest ] || fail "unpack $* with $k free $unit left: $(ls -A "$dir")"
+			break
+		fi
+	done
+	[ $ST = 3 ] && fail "unpack $* never succeeded, even with 64 free $unit"
+	echo "unpack${*:+ $*}: ran out of $what $fails times, one more each time, then succeeded"
+	[ $fails -ge "$min" ] || fail "only $fails out-of-$what failures for an edition of 12 files in 9 folders"
+}
 mount_tmpfs step size=1m
 expect_status 0 "$UNPACK" unpack old.folio -p key.pub -C step/dest -q
-base=$(used_bytes step)
-fails=0
-for k in $(seq 0 64); do
-	remount step "size=$((base + k * 4096))"
-	before=$(tree_digest step)
-	run "$UNPACK" unpack ed.folio -p key.pub -C step/dest --force -q
-	if [ $ST = 3 ]; then
-		expect_enospc folio-unpack step/dest
-		assert_same_digest "$before" step "unpack --force with $k free pages"
-		fails=$((fails + 1))
-	else
-		[ "$(fs_digest step/dest)" = "$D_ED" ] || fail "unpack --force with $k free pages: DEST is not the edition"
-		[ "$(ls -A step)" = dest ] || fail "unpack --force with $k free pages left: $(ls -A step)"
-		break
-	fi
-done
-[ $ST = 3 ] && fail "unpack --force never succeeded, even with 64 free pages"
-echo "unpack --force: ran out of space $fails times, one page more each time, then succeeded"
-[ $fails -ge 10 ] || fail "only $fails out-of-space failures for an edition of 12 files"
+step_up step pages 10 space size= "$(used_bytes step)" 4096 --force
 
 # Into a fresh DEST, free inodes stepped up one at a time: mkdir and create
 # fail in turn.
 mount_tmpfs inodes size=1m
-base=$(used_inodes inodes)
-fails=0
-for k in $(seq 0 64); do
-	remount inodes "nr_inodes=$((base + k))"
-	before=$(tree_digest inodes)
-	run "$UNPACK" unpack ed.folio -p key.pub -C inodes/dest -q
-	if [ $ST = 3 ]; then
-		expect_enospc folio-unpack inodes/dest
-		assert_same_digest "$before" inodes "unpack with $k free inodes"
-		fails=$((fails + 1))
-	else
-		[ "$(fs_digest inodes/dest)" = "$D_ED" ] || fail "unpack with $k free inodes: DEST is not the edition"
-		[ "$(ls -A inodes)" = dest ] || fail "unpack with $k free inodes left: $(ls -A inodes)"
-		break
-	fi
-done
-[ $ST = 3 ] && fail "unpack never succeeded, even with 64 free inodes"
-echo "unpack: ran out of inodes $fails times, one inode more each time, then succeeded"
-[ $fails -ge 20 ] || fail "only $fails out-of-inode failures for an edition of 12 files in 9 folders"
+step_up inodes inodes 20 inodes nr_inodes= "$(used_inodes inodes)" 1
 
 # ---- pack -o into a full filesystem ------------------------------------------
 mount_tmpfs pfull size=1m
