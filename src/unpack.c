@@ -818,10 +818,9 @@ static int commit(folio_bundle *b, const char *dest, struct staging *s, bool rep
 
 /* The edition dest already holds, if it is one of this channel: never go
  * back to an older one (rollback); the same one is nothing to do (once
- * verified); and its
- * creation time is a floor for the clock, so a device whose clock is behind
- * is not fed an edition that expired before the one it has was made.  A
- * dest that holds no readable edition is simply replaced. */
+ * verified); and its creation time is a floor for the clock, so a device
+ * whose clock is behind is not fed an edition that expired before the one
+ * it has was made.  A dest that holds no readable edition is replaced. */
 static int check_installed(folio_bundle *b, const char *dest)
 {
 	folio_ctx *quiet = folio_new(); /* failures to read dest are not errors */
