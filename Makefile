@@ -14,7 +14,7 @@ PKG_CONFIG ?= pkg-config
 O          ?= build
 SHARED     ?= ../shared
 
-DEPS       := libzstd libarchive libsodium jansson
+DEPS       := libzstd libarchive libsodium jansson libxml-2.0 md4c-html vips libexif libjpeg libwebpmux zlib
 WARN       := -Wall -Wextra -Wshadow -Wcast-qual -Wstrict-prototypes \
               -Wmissing-prototypes -Wvla -Wformat=2 -Wundef -Wpointer-arith
 WERROR     ?= -Werror
@@ -23,7 +23,7 @@ SAN        ?=
 CFLAGS     ?=
 LDFLAGS    ?=
 ALL_CFLAGS := -std=c17 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(OPT) $(WARN) $(WERROR) $(SAN) -Iinclude -Isrc \
-              $(shell $(PKG_CONFIG) --cflags $(DEPS) 2>/dev/null) $(CFLAGS)
+              $(patsubst -I%,-isystem %,$(shell $(PKG_CONFIG) --cflags $(DEPS) 2>/dev/null)) $(CFLAGS)
 LIBS       := $(shell $(PKG_CONFIG) --libs $(DEPS) 2>/dev/null) -lunistring -lpthread
 TEST_LIBS  := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 
@@ -57,7 +57,7 @@ $(O)/libfolio.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
 $(O)/folio-%: $(O)/obj/cli/folio-%.o $(CLI_COMMON) $(O)/libfolio.a
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -Wl,--as-needed -o $@ $^ $(LIBS)
 
 $(O)/tests/%: tests/unit/%.c tests/unit/unit.h $(O)/libfolio.a
 	@mkdir -p $(dir $@)

@@ -96,6 +96,63 @@ int folio_sig_create(folio_ctx *ctx, const folio_seckey *key, const void *msg,
 int folio_read_small_file(folio_ctx *ctx, const char *path, size_t max,
 			  char **out, size_t *len);
 
+/* ---- articles (article.c) ------------------------------------------------ */
+
+/* Generated files live under this folder of an edition; a source tree that
+ * has it is refused. */
+#define FOLIO_GENERATED_DIR "_folio"
+
+/* One article's metadata, as the manifest's "articles" array carries it.
+ * Strings are malloc'd UTF-8 without control characters; NULL when unknown. */
+struct folio_article {
+	char *path;      /* the page in the edition ("news/a.html"); never NULL */
+	char *source;    /* the input it was rendered from ("news/a.md"), or NULL */
+	char *title;     /* never NULL, at most 512 bytes, one line */
+	char *lang;      /* BCP 47 tag ("ar", "en", "fa"), or NULL */
+	char *dir;       /* "ltr" or "rtl"; never NULL */
+	char *date;      /* "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SSZ" (UTC), or NULL */
+	char *author;    /* or NULL, at most 256 bytes */
+	char *summary;   /* or NULL, at most 600 bytes, one line */
+	char *image;     /* the lead image as an edition path, or NULL */
+	char *thumbnail; /* its thumbnail under _folio/thumbs/, or NULL (pack fills it) */
+	uint64_t words;  /* words in the text */
+	/* pack only, never in the manifest: */
+	char *text;      /* the article's plain text (title and body) for search */
+	char **remote;   /* URLs of resources the page would load from the network */
+	size_t nremote;
+};
+
+void folio_article_release(struct folio_article *a);
+
+/* What a rendered page needs to know about its edition. */
+struct folio_render {
+	const char *edition_title; /* for the link back to the edition page */
+	bool has_index;            /* the edition has a root index.html to link to */
+};
+
+/* Reads the article at edition path `path` (its kind from the extension:
+ * html/htm/xhtml, md/markdown, txt) from data[0..len), which need not be
+ * NUL-terminated or valid UTF-8.  Fills *a.  For HTML the page is the file
+ * itself: *page is NULL and a->path is path.  Markdown and text are
+ * rendered: *page (malloc'd, the caller frees) is a complete HTML page,
+ * a->path is path with its extension replaced by ".html" and a->source is
+ * path.  FOLIO_EREJECT when the input cannot be an article (not UTF-8 in a
+ * Markdown or text file, ...), with a message naming path. */
+int folio_article_read(folio_ctx *ctx, const char *path, const char *data,
+		       size_t len, const struct folio_render *r,
+		       struct folio_article *a, char **page, size_t *page_len);
+
+/* Whether the path's extension makes it an article: 0 no, 1 an HTML page
+ * kept as it is, 2 a Markdown or text file rendered to a page. */
+int folio_article_kind(const char *path);
+
+/* Direction and language of a text from its letters: *dir "rtl" when
+ * right-to-left letters outnumber left-to-right ones; *lang a BCP 47 tag
+ * for a script (or a language's common words) that names one, else NULL.
+ * Returned strings are static. */
+void folio_text_detect(const char *text, size_t len, const char **dir, const char **lang);
+
+
 /* ---- manifest (manifest.c) ----------------------------------------------- */
 
 struct folio_file {
@@ -107,6 +164,10 @@ struct folio_file {
 	unsigned mode;  /* 0644 or 0755 */
 	char *layer;  /* "text" or "media" */
 	size_t same_as; /* index of the first file with the same content; itself if none */
+	/* folio-pack only: where the bytes are read from */
+	char *origin;   /* path below the source tree, or a generated file's name
+			   in the work folder; NULL: path below the source tree */
+	bool generated; /* origin is in the work folder */
 };
 
 struct folio_manifest {
@@ -117,6 +178,8 @@ struct folio_manifest {
 	int64_t expires;
 	size_t nfiles;
 	struct folio_file *files;
+	size_t narticles;
+	struct folio_article *articles;
 };
 
 void folio_manifest_release(struct folio_manifest *m);
@@ -169,5 +232,69 @@ const char *folio_layer_for_type(const char *type);
 
 void folio_hex(char *out, const uint8_t *in, size_t n);
 int folio_unhex(uint8_t *out, size_t n, const char *hex);
+/* ---- images (image.c) ---------------------------------------------------- */
+
+/* What folio_image_clean() removed. */
+enum {
+	FOLIO_IMAGE_GPS = 1,        /* a GPS position */
+	FOLIO_IMAGE_CAMERA = 2,     /* camera/lens serials, owner, maker notes */
+	FOLIO_IMAGE_EXIF = 4,       /* any other EXIF field */
+	FOLIO_IMAGE_XMP = 8,
+	FOLIO_IMAGE_IPTC = 16,
+	FOLIO_IMAGE_COMMENT = 32,   /* JPEG comments, PNG text chunks */
+	FOLIO_IMAGE_THUMBNAIL = 64  /* an embedded preview image */
+};
+
+/* Whether folio can clean, shrink and thumbnail images of this media type
+ * (image/jpeg, image/png, image/webp). */
+bool folio_image_supported(const char *type);
+
+/* Removes location and identifying metadata without touching a pixel: the
+ * compressed image data is copied as it is; what the image needs to show
+ * correctly (EXIF orientation, ICC profile, colour and gamma chunks) is
+ * kept.  *out (malloc'd) is the cleaned file and *removed says what went,
+ * or *out is NULL and *removed 0 when there was nothing to remove.
+ * FOLIO_EREJECT when the file is not a well-formed image of its type. */
+int folio_image_clean(folio_ctx *ctx, const char *name, const char *type,
+		      const uint8_t *data, size_t len, uint8_t **out,
+		      size_t *out_len, unsigned *removed);
+
+/* Scales an image wider than max_width pixels down to max_width (the
+ * aspect kept, EXIF orientation applied), in its own format.  *out is NULL
+ * when the image is not wider or the result is not smaller.  Metadata is
+ * dropped unless keep_metadata.  FOLIO_EREJECT when it cannot be decoded. */
+int folio_image_shrink(folio_ctx *ctx, const char *name, const char *type,
+		       const uint8_t *data, size_t len, unsigned max_width,
+		       bool keep_metadata, uint8_t **out, size_t *out_len);
+
+/* A JPEG thumbnail at most width x height pixels, no metadata.
+ * FOLIO_EREJECT when the image cannot be decoded. */
+int folio_image_thumbnail(folio_ctx *ctx, const char *name, const uint8_t *data,
+			  size_t len, unsigned width, unsigned height,
+			  uint8_t **out, size_t *out_len);
+
+/* ---- the edition page and search (reader.c) ------------------------------ */
+
+#define FOLIO_SEARCH_SCRIPT FOLIO_GENERATED_DIR "/search.js"
+#define FOLIO_SEARCH_INDEX FOLIO_GENERATED_DIR "/search-index.js"
+#define FOLIO_THUMBS_DIR FOLIO_GENERATED_DIR "/thumbs"
+
+/* Folds text for search, as search.js folds a query: NFKD, lower case,
+ * combining marks, tashkeel and tatweel removed, Arabic letter variants
+ * unified.  Returns a malloc'd string or NULL when out of memory. */
+char *folio_search_fold(const char *text, size_t len);
+
+/* index.html for the edition m (m->articles filled, thumbnails included):
+ * the edition's title and date, its articles grouped by folder, and the
+ * search form.  *out is malloc'd. */
+int folio_reader_index_page(folio_ctx *ctx, const struct folio_manifest *m,
+			    char **out, size_t *len);
+/* The search index (_folio/search-index.js) over m's articles, using each
+ * article's text.  *out is malloc'd. */
+int folio_reader_search_index(folio_ctx *ctx, const struct folio_manifest *m,
+			      char **out, size_t *len);
+/* The search script (_folio/search.js): static bytes. */
+extern const char folio_reader_search_js[];
+extern const size_t folio_reader_search_js_len;
 
 #endif
