@@ -28,7 +28,7 @@ LIBS       := $(shell $(PKG_CONFIG) --libs $(DEPS) 2>/dev/null) -lunistring -lpt
 TEST_LIBS  := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 
 LIB_SRC    := $(wildcard src/*.c)
-LIB_OBJ    := $(LIB_SRC:src/%.c=$(O)/obj/%.o)
+LIB_OBJ    := $(LIB_SRC:src/%.c=$(O)/obj/%.o) $(O)/obj/gen/search-js.o
 CLI_COMMON := $(O)/obj/cli/cli.o
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
@@ -49,6 +49,22 @@ $(O)/obj/%.o: src/%.c include/folio.h src/folio-internal.h
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(O)/obj/cli/%.o: src/cli/%.c src/cli/cli.h include/folio.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# src/reader/search.js becomes folio_reader_search_js[] (a string of \x
+# escapes, NUL-terminated) and folio_reader_search_js_len (without the NUL).
+$(O)/gen/search-js.c: src/reader/search.js
+	@mkdir -p $(dir $@)
+	{ echo '/* generated from $< by the Makefile */'; \
+	  echo '#include "folio-internal.h"'; \
+	  echo 'const char folio_reader_search_js[] ='; \
+	  od -An -v -tx1 $< | sed -e 's/ *\([0-9a-f][0-9a-f]\)/\\x\1/g' -e 's/^/"/' -e 's/$$/"/'; \
+	  echo ';'; \
+	  echo 'const size_t folio_reader_search_js_len = sizeof folio_reader_search_js - 1;'; \
+	} > $@.tmp && mv $@.tmp $@
+
+$(O)/obj/gen/%.o: $(O)/gen/%.c src/folio-internal.h include/folio.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -132,10 +148,10 @@ FUZZ_SECONDS   ?= 60
 FUZZ_SAN       := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS    := $(filter-out $(OPT) $(WERROR) $(SAN),$(ALL_CFLAGS)) \
                   -DFOLIO_FUZZING -g -O1 -fno-omit-frame-pointer
-FUZZ_LIB_OBJ   := $(LIB_SRC:src/%.c=$(FUZZ_O)/obj-fuzzing/%.o)
+FUZZ_LIB_OBJ   := $(LIB_SRC:src/%.c=$(FUZZ_O)/obj-fuzzing/%.o) $(FUZZ_O)/obj-fuzzing/gen/search-js.o
 FUZZ_HARNESS   := tests/fuzz/common.c tests/fuzz/fuzz.h include/folio.h src/folio-internal.h
 REPLAY_O       := $(O)-replay
-REPLAY_LIB_OBJ := $(LIB_SRC:src/%.c=$(REPLAY_O)/obj-fuzzing/%.o)
+REPLAY_LIB_OBJ := $(LIB_SRC:src/%.c=$(REPLAY_O)/obj-fuzzing/%.o) $(REPLAY_O)/obj-fuzzing/gen/search-js.o
 
 .PHONY: fuzz fuzz-build check-fuzz clean-fuzz
 
@@ -149,6 +165,15 @@ fuzz-build: $(FUZZ_NAMES:%=$(FUZZ_O)/fuzz-%)
 $(FUZZ_O)/obj-fuzzing/%.o: src/%.c include/folio.h src/folio-internal.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+# The embedded script is data: plain flags for both.
+$(FUZZ_O)/obj-fuzzing/gen/%.o: $(O)/gen/%.c src/folio-internal.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(REPLAY_O)/obj-fuzzing/gen/%.o: $(O)/gen/%.c src/folio-internal.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(FUZZ_O)/fuzz-%: tests/fuzz/fuzz_%.c $(FUZZ_HARNESS) $(FUZZ_LIB_OBJ)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer $(LDFLAGS) -o $@ \

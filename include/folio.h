@@ -140,6 +140,17 @@ struct folio_pack_options {
 	 * earlier file, not stored again), or NULL. */
 	void (*on_file)(void *arg, const char *path, uint64_t size, int stored);
 	void *on_file_arg;
+	/* The reader's edition (FORMAT.md section 9): */
+	int verbatim;            /* ship the files exactly as they are: no article
+				    pages, no edition page, no image changes */
+	int no_index;            /* no generated index.html, search or thumbnails */
+	int keep_image_metadata; /* don't strip EXIF, XMP, IPTC and comments */
+	unsigned max_image_width; /* 0: images keep their size */
+	/* Called with a one-line warning about the source (an article that
+	 * loads resources from the network, an image without a thumbnail),
+	 * or NULL. */
+	void (*on_warning)(void *arg, const char *message);
+	void *on_warning_arg;
 };
 /* Fills o with the defaults above. */
 void folio_pack_options_init(struct folio_pack_options *o);
@@ -150,6 +161,16 @@ struct folio_pack_stats {
 	uint64_t input_bytes;  /* sum of file sizes */
 	uint64_t output_bytes; /* bundle size */
 	uint64_t edition;
+	uint64_t articles;        /* articles described in the manifest */
+	uint64_t pages;           /* of them, Markdown and text rendered to pages */
+	uint64_t images_cleaned;  /* images whose metadata was stripped */
+	uint64_t images_located;  /* of them, images that carried a GPS position */
+	uint64_t images_shrunk;   /* images scaled down to max_image_width */
+	uint64_t image_bytes_saved; /* bytes the scaling saved */
+	uint64_t thumbnails;
+	uint64_t reader_bytes;    /* index.html and everything under _folio/ */
+	uint64_t search_bytes;    /* of them, the search index */
+	uint64_t warnings;
 };
 
 /* Packs the folder src into a bundle signed with key and writes it to out
@@ -189,6 +210,18 @@ size_t folio_bundle_file_count(const folio_bundle *b);
 int folio_bundle_file(const folio_bundle *b, size_t i, const char **path,
 		      uint64_t *size, const char **media_type,
 		      const char **blake2b_hex, unsigned *mode);
+/* An article's metadata as the signed manifest gives it (FORMAT.md section
+ * 14.2).  Strings are borrowed from the bundle; optional ones are NULL when
+ * absent. */
+struct folio_article_info {
+	const char *path, *source, *title, *lang, *dir, *date, *author, *summary,
+		*image, *thumbnail;
+	uint64_t words;
+};
+size_t folio_bundle_article_count(const folio_bundle *b);
+/* Article i (0 <= i < count), in manifest order.  Returns 0, or
+ * FOLIO_EUSAGE for i out of range. */
+int folio_bundle_article(const folio_bundle *b, size_t i, struct folio_article_info *out);
 /* The manifest's exact bytes (as signed), borrowed. */
 const char *folio_bundle_manifest_json(const folio_bundle *b, size_t *len);
 

@@ -128,6 +128,7 @@ void folio_article_release(struct folio_article *a);
 struct folio_render {
 	const char *edition_title; /* for the link back to the edition page */
 	bool has_index;            /* the edition has a root index.html to link to */
+	const char *name;          /* the file in messages; NULL: its edition path */
 };
 
 /* Reads the article at edition path `path` (its kind from the extension:
@@ -199,6 +200,27 @@ int folio_manifest_decode(folio_ctx *ctx, const char *name, const char *json,
 char *folio_trusted_comment(const struct folio_manifest *m);
 
 bool folio_channel_valid(const char *channel);
+
+/* ---- the reader's edition (edition.c) ------------------------------------ */
+
+/* folio-pack's private folder for changed and generated files. */
+struct folio_work {
+	char *dir;
+	int fd;
+	unsigned n; /* files made: "0", "1", ... */
+};
+int folio_work_open(folio_ctx *ctx, struct folio_work *w);
+/* Removes the folder and everything in it; accepts a zeroed struct. */
+void folio_work_remove(struct folio_work *w);
+
+/* Turns the source files in m (path, size, mode, type, layer set; m->title
+ * and m->created too) into the edition o asks for: images cleaned and
+ * shrunk, Markdown and text rendered, m->articles filled, thumbnails, the
+ * search index and index.html added.  Changed or new files get an origin
+ * in work.  Nothing happens with o->verbatim. */
+int folio_edition_prepare(folio_ctx *ctx, const char *src, int rootfd,
+			  const struct folio_pack_options *o, struct folio_manifest *m,
+			  struct folio_work *work, struct folio_pack_stats *stats);
 
 /* ---- paths and media types (paths.c) ------------------------------------- */
 

@@ -13,14 +13,32 @@
 #define JSON_SAFE_MAX ((1ull << 53) - 1) /* integers every JSON reader keeps exact */
 #define MEDIA_TYPE_MAX 127
 
+/* Here rather than in article.c, so that folio-unpack, which reads article
+ * entries but never makes them, does not link the parsers. */
+void folio_article_release(struct folio_article *a)
+{
+	char *strings[] = {a->path, a->source, a->title, a->lang, a->dir, a->date,
+			   a->author, a->summary, a->image, a->thumbnail, a->text};
+	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
+		free(strings[i]);
+	for (size_t i = 0; i < a->nremote; i++)
+		free(a->remote[i]);
+	free(a->remote);
+	memset(a, 0, sizeof(*a));
+}
+
 void folio_manifest_release(struct folio_manifest *m)
 {
 	for (size_t i = 0; i < m->nfiles; i++) {
 		free(m->files[i].path);
 		free(m->files[i].type);
 		free(m->files[i].layer);
+		free(m->files[i].origin);
 	}
 	free(m->files);
+	for (size_t i = 0; i < m->narticles; i++)
+		folio_article_release(&m->articles[i]);
+	free(m->articles);
 	free(m->channel);
 	free(m->title);
 	memset(m, 0, sizeof(*m));
@@ -108,6 +126,32 @@ void folio_manifest_link_duplicates(struct folio_manifest *m)
 	free(order);
 }
 
+/* Keys in the order FORMAT.md gives; the optional ones only when known. */
+static json_t *encode_article(const struct folio_article *a)
+{
+	json_t *o = json_object();
+	if (o == NULL)
+		return NULL;
+	const struct {
+		const char *key, *value;
+	} fields[] = {
+		{"path", a->path}, {"source", a->source}, {"title", a->title},
+		{"lang", a->lang}, {"dir", a->dir}, {"date", a->date},
+		{"author", a->author}, {"summary", a->summary}, {"image", a->image},
+		{"thumbnail", a->thumbnail},
+	};
+	int bad = 0;
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (fields[i].value != NULL)
+			bad |= json_object_set_new(o, fields[i].key, json_string(fields[i].value));
+	bad |= json_object_set_new(o, "words", json_integer((json_int_t)a->words));
+	if (bad) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
 int folio_manifest_encode(folio_ctx *ctx, const struct folio_manifest *m,
 			  char **out, size_t *len)
 {
@@ -132,8 +176,13 @@ int folio_manifest_encode(folio_ctx *ctx, const struct folio_manifest *m,
 		bad |= json_array_append_new(files, o);
 	}
 	bad |= json_object_set(root, "files", files);
-	bad |= json_object_set_new(root, "articles", json_array());
+	json_t *articles = json_array();
+	bad |= articles == NULL;
+	for (size_t i = 0; i < m->narticles && !bad; i++)
+		bad |= json_array_append_new(articles, encode_article(&m->articles[i]));
+	bad |= json_object_set(root, "articles", articles);
 	char *text = bad ? NULL : json_dumps(root, JSON_COMPACT);
+	json_decref(articles);
 	json_decref(files);
 	json_decref(root);
 	if (text == NULL)
@@ -274,6 +323,98 @@ static int decode_file(struct decoder *d, json_t *o, struct folio_file *f)
 	return rc;
 }
 
+static int compare_path_ptrs(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* An optional string field: absent is fine, anything else is checked. */
+static int get_optional_string(struct decoder *d, json_t *obj, const char *key, size_t max,
+			       const char **out)
+{
+	*out = NULL;
+	return json_object_get(obj, key) == NULL ? FOLIO_OK : get_string(d, obj, key, max, out);
+}
+
+/* A path an article names must be one of the edition's files, so that a
+ * reader page built from the list links only to what was verified. */
+static int check_listed(struct decoder *d, char **sorted, size_t n, const char *key,
+			const char *path)
+{
+	if (path != NULL && bsearch(&path, sorted, n, sizeof(*sorted), compare_path_ptrs) == NULL)
+		return bad(d, "article field '%s' names '%s', which is not a file of the edition",
+			   key, path);
+	return FOLIO_OK;
+}
+
+static int decode_article(struct decoder *d, json_t *o, char **sorted, size_t n,
+			  struct folio_article *a)
+{
+	if (!json_is_object(o))
+		return bad(d, "an article entry is not an object");
+	size_t path_max = d->ctx->limits[FOLIO_LIMIT_PATH_LENGTH];
+	const char *path, *source, *title, *lang, *dir, *date, *author, *summary, *image, *thumb;
+	uint64_t words;
+	int rc;
+	if ((rc = get_string(d, o, "path", path_max, &path)) ||
+	    (rc = get_optional_string(d, o, "source", path_max, &source)) ||
+	    (rc = get_string(d, o, "title", FOLIO_TITLE_MAX, &title)) ||
+	    (rc = get_optional_string(d, o, "lang", 35, &lang)) ||
+	    (rc = get_string(d, o, "dir", 3, &dir)) ||
+	    (rc = get_optional_string(d, o, "date", 20, &date)) ||
+	    (rc = get_optional_string(d, o, "author", 256, &author)) ||
+	    (rc = get_optional_string(d, o, "summary", 600, &summary)) ||
+	    (rc = get_optional_string(d, o, "image", path_max, &image)) ||
+	    (rc = get_optional_string(d, o, "thumbnail", path_max, &thumb)) ||
+	    (rc = get_uint(d, o, "words", 0, JSON_SAFE_MAX, &words)))
+		return rc;
+	if (strcmp(dir, "ltr") != 0 && strcmp(dir, "rtl") != 0)
+		return bad(d, "dir of article '%s' is not ltr or rtl", path);
+	if ((rc = check_listed(d, sorted, n, "path", path)) ||
+	    (rc = check_listed(d, sorted, n, "image", image)) ||
+	    (rc = check_listed(d, sorted, n, "thumbnail", thumb)))
+		return rc;
+	const char *values[] = {path, source, title, lang, dir, date, author, summary, image, thumb};
+	char **fields[] = {&a->path, &a->source, &a->title, &a->lang, &a->dir, &a->date,
+			   &a->author, &a->summary, &a->image, &a->thumbnail};
+	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]) && rc == FOLIO_OK; i++)
+		if (values[i] != NULL)
+			*fields[i] = dup_or_fail(d, values[i], &rc);
+	a->words = words;
+	return rc;
+}
+
+/* "articles" was room for later versions in the first readers; its entries
+ * are now checked as strictly as files: a reader page is built from them. */
+static int decode_articles(struct decoder *d, json_t *articles, struct folio_manifest *m)
+{
+	if (articles == NULL)
+		return FOLIO_OK;
+	if (!json_is_array(articles))
+		return bad(d, "field 'articles' is not an array");
+	size_t n = json_array_size(articles);
+	if (n > m->nfiles)
+		return bad(d, "more articles than files");
+	if (n == 0)
+		return FOLIO_OK;
+	char **sorted = malloc(m->nfiles * sizeof(*sorted) + 1);
+	m->articles = calloc(n, sizeof(*m->articles));
+	if (sorted == NULL || m->articles == NULL) {
+		free(sorted);
+		return folio_fail_errno(d->ctx, ENOMEM, "cannot verify '%s'", d->name);
+	}
+	for (size_t i = 0; i < m->nfiles; i++)
+		sorted[i] = m->files[i].path;
+	qsort(sorted, m->nfiles, sizeof(*sorted), compare_path_ptrs);
+	int rc = FOLIO_OK;
+	for (size_t i = 0; i < n && rc == FOLIO_OK; i++) {
+		m->narticles = i + 1;
+		rc = decode_article(d, json_array_get(articles, i), sorted, m->nfiles, &m->articles[i]);
+	}
+	free(sorted);
+	return rc;
+}
+
 static int decode_root(struct decoder *d, json_t *root, struct folio_manifest *m)
 {
 	folio_ctx *ctx = d->ctx;
@@ -299,9 +440,6 @@ static int decode_root(struct decoder *d, json_t *root, struct folio_manifest *m
 		return bad(d, "expires is not after created");
 	m->created = (int64_t)created;
 	m->expires = (int64_t)expires;
-	json_t *articles = json_object_get(root, "articles");
-	if (articles != NULL && !json_is_array(articles))
-		return bad(d, "field 'articles' is not an array");
 	json_t *files = json_object_get(root, "files");
 	if (files == NULL || !json_is_array(files))
 		return bad(d, "field 'files' is missing or not an array");
@@ -333,7 +471,7 @@ static int decode_root(struct decoder *d, json_t *root, struct folio_manifest *m
 	if ((rc = check_path_set(d, m)))
 		return rc;
 	folio_manifest_link_duplicates(m);
-	return FOLIO_OK;
+	return decode_articles(d, json_object_get(root, "articles"), m);
 }
 
 int folio_manifest_decode(folio_ctx *ctx, const char *name, const char *json,

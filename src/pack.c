@@ -120,15 +120,15 @@ static int walk_dir(struct walk *w, int dirfd, const char *prefix)
 
 /* What a reader with the same limits would refuse, the publisher learns now:
  * too many files, too large a file or edition, names that clash on disk. */
-static int check_tree(folio_ctx *ctx, const char *src, struct walk *w)
+static int check_tree(folio_ctx *ctx, const char *src, const struct folio_file *files, size_t nfiles)
 {
 	const uint64_t *lim = ctx->limits;
-	if (w->nfiles > lim[FOLIO_LIMIT_FILE_COUNT])
+	if (nfiles > lim[FOLIO_LIMIT_FILE_COUNT])
 		return folio_fail(ctx, FOLIO_EREJECT, "cannot pack '%s': %zu files is more than the limit of %llu",
-				  src, w->nfiles, (unsigned long long)lim[FOLIO_LIMIT_FILE_COUNT]);
+				  src, nfiles, (unsigned long long)lim[FOLIO_LIMIT_FILE_COUNT]);
 	uint64_t total = 0;
-	for (size_t i = 0; i < w->nfiles; i++) {
-		const struct folio_file *f = &w->files[i];
+	for (size_t i = 0; i < nfiles; i++) {
+		const struct folio_file *f = &files[i];
 		if (f->size > lim[FOLIO_LIMIT_FILE_SIZE])
 			return folio_fail(ctx, FOLIO_EREJECT,
 					  "cannot pack '%s/%s': %llu bytes is more than the limit of %llu",
@@ -140,13 +140,13 @@ static int check_tree(folio_ctx *ctx, const char *src, struct walk *w)
 					  "cannot pack '%s': files add up to more than the limit of %llu bytes",
 					  src, (unsigned long long)lim[FOLIO_LIMIT_TOTAL_SIZE]);
 	}
-	char **paths = malloc(w->nfiles * sizeof(*paths) + 1);
+	char **paths = malloc(nfiles * sizeof(*paths) + 1);
 	if (paths == NULL)
 		return folio_fail_errno(ctx, ENOMEM, "cannot pack '%s'", src);
-	for (size_t i = 0; i < w->nfiles; i++)
-		paths[i] = w->files[i].path;
+	for (size_t i = 0; i < nfiles; i++)
+		paths[i] = files[i].path;
 	struct folio_path_clash clash;
-	int r = folio_path_set_check(paths, w->nfiles, &clash);
+	int r = folio_path_set_check(paths, nfiles, &clash);
 	free(paths);
 	if (r < 0)
 		return folio_fail_errno(ctx, ENOMEM, "cannot pack '%s'", src);
@@ -169,14 +169,16 @@ static int compare_files(const void *a, const void *b)
 	return strcmp(x->path, y->path);
 }
 
-/* Hashes size bytes of the file at rel below rootfd; calls sink for each
+/* Hashes size bytes of file f (from the source or the work folder); calls sink for each
  * chunk when it is not NULL.  Refuses a file whose size changed. */
 typedef int (*chunk_sink)(void *arg, const void *buf, size_t len);
 
-static int read_file(folio_ctx *ctx, const char *src, int rootfd, const struct folio_file *f,
+static int read_file(folio_ctx *ctx, const char *src, const int dirs[2], const struct folio_file *f,
 		     uint8_t *buf, uint8_t hash[FOLIO_HASH_BYTES], chunk_sink sink, void *arg)
 {
-	int fd = openat(rootfd, f->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* dirs: the source folder, then the work folder of generated files */
+	int fd = openat(dirs[f->generated], f->origin != NULL ? f->origin : f->path,
+			O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return folio_fail_errno(ctx, errno, "cannot read '%s/%s'", src, f->path);
 	crypto_generichash_state st;
@@ -373,12 +375,12 @@ static int tar_memory_entry(struct packer *p, const char *path, const char *data
 	return rc;
 }
 
-static int tar_file_entry(struct packer *p, int rootfd, const struct folio_file *f)
+static int tar_file_entry(struct packer *p, const int dirs[2], const struct folio_file *f)
 {
 	int rc = tar_header(p, f->path, f->size);
 	uint8_t hash[FOLIO_HASH_BYTES];
 	if (rc == FOLIO_OK)
-		rc = read_file(p->ctx, p->src, rootfd, f, p->buf, hash, tar_data, p);
+		rc = read_file(p->ctx, p->src, dirs, f, p->buf, hash, tar_data, p);
 	if (rc == FOLIO_OK && memcmp(hash, f->hash, FOLIO_HASH_BYTES) != 0)
 		rc = folio_fail(p->ctx, FOLIO_ESYSTEM,
 				"cannot pack '%s/%s': the file changed while it was read", p->src, f->path);
@@ -387,7 +389,7 @@ static int tar_file_entry(struct packer *p, int rootfd, const struct folio_file 
 	return rc;
 }
 
-static int write_bundle(struct packer *p, int rootfd, const struct folio_manifest *m,
+static int write_bundle(struct packer *p, const int dirs[2], const struct folio_manifest *m,
 			const char *manifest, size_t manifest_len, const char *sig, size_t sig_len)
 {
 	folio_ctx *ctx = p->ctx;
@@ -413,7 +415,7 @@ static int write_bundle(struct packer *p, int rootfd, const struct folio_manifes
 	for (size_t i = 0; i < m->nfiles && rc == FOLIO_OK; i++) {
 		const struct folio_file *f = &m->files[i];
 		if (f->same_as == i)
-			rc = tar_file_entry(p, rootfd, f);
+			rc = tar_file_entry(p, dirs, f);
 		if (rc == FOLIO_OK && p->o->on_file != NULL)
 			p->o->on_file(p->o->on_file_arg, f->path, f->size, f->same_as == i);
 	}
@@ -466,34 +468,22 @@ static int64_t creation_time(folio_ctx *ctx, const struct folio_pack_options *o,
 	return (int64_t)time(NULL);
 }
 
-static int build_manifest(folio_ctx *ctx, const char *src, int rootfd,
-			  struct folio_pack_options *o, struct walk *w,
-			  struct folio_manifest *m, uint8_t *buf)
+/* The manifest's head, and the source files with their types. */
+static int start_manifest(folio_ctx *ctx, const char *src, const struct folio_pack_options *o,
+			  struct walk *w, struct folio_manifest *m)
 {
 	m->files = w->files;
 	m->nfiles = w->nfiles;
 	w->files = NULL;
 	w->nfiles = 0;
-	int rc = FOLIO_OK;
-	for (size_t i = 0; i < m->nfiles && rc == FOLIO_OK; i++) {
+	for (size_t i = 0; i < m->nfiles; i++) {
 		struct folio_file *f = &m->files[i];
 		const char *type = folio_media_type(f->path);
 		f->type = strdup(type);
 		f->layer = strdup(folio_layer_for_type(type));
 		if (f->type == NULL || f->layer == NULL)
-			rc = folio_fail_errno(ctx, ENOMEM, "cannot pack '%s'", src);
+			return folio_fail_errno(ctx, ENOMEM, "cannot pack '%s'", src);
 	}
-	if (rc != FOLIO_OK)
-		return rc;
-	qsort(m->files, m->nfiles, sizeof(*m->files), compare_files);
-	for (size_t i = 0; i < m->nfiles && rc == FOLIO_OK; i++) {
-		struct folio_file *f = &m->files[i];
-		rc = read_file(ctx, src, rootfd, f, buf, f->hash, NULL, NULL);
-		folio_hex(f->hex, f->hash, FOLIO_HASH_BYTES);
-	}
-	if (rc != FOLIO_OK)
-		return rc;
-	folio_manifest_link_duplicates(m);
 	m->channel = strdup(o->channel);
 	m->title = strdup(o->title != NULL ? o->title : o->channel);
 	if (m->channel == NULL || m->title == NULL)
@@ -502,6 +492,53 @@ static int build_manifest(folio_ctx *ctx, const char *src, int rootfd,
 	m->expires = o->expires;
 	m->edition = o->edition;
 	return FOLIO_OK;
+}
+
+/* Puts the edition's files in bundle order and hashes them. */
+static int hash_files(folio_ctx *ctx, const char *src, const int dirs[2],
+		      struct folio_manifest *m, uint8_t *buf)
+{
+	if (m->nfiles > 1)
+		qsort(m->files, m->nfiles, sizeof(*m->files), compare_files);
+	int rc = FOLIO_OK;
+	for (size_t i = 0; i < m->nfiles && rc == FOLIO_OK; i++) {
+		struct folio_file *f = &m->files[i];
+		rc = read_file(ctx, src, dirs, f, buf, f->hash, NULL, NULL);
+		folio_hex(f->hex, f->hash, FOLIO_HASH_BYTES);
+	}
+	if (rc == FOLIO_OK)
+		folio_manifest_link_duplicates(m);
+	return rc;
+}
+
+/* Summaries are most of an article entry.  When they would make the
+ * manifest larger than a reader takes, the manifest goes without them (the
+ * edition page, already made, keeps them) rather than the pack failing. */
+static int drop_summaries(folio_ctx *ctx, const struct folio_pack_options *o,
+			  struct folio_manifest *m, char **manifest, size_t *len,
+			  struct folio_pack_stats *st)
+{
+	size_t dropped = 0;
+	for (size_t i = 0; i < m->narticles; i++) {
+		dropped += m->articles[i].summary != NULL;
+		free(m->articles[i].summary);
+		m->articles[i].summary = NULL;
+	}
+	if (dropped == 0)
+		return FOLIO_OK;
+	size_t before = *len;
+	free(*manifest);
+	*manifest = NULL;
+	int rc = folio_manifest_encode(ctx, m, manifest, len);
+	if (rc == FOLIO_OK && o->on_warning != NULL) {
+		char msg[300];
+		snprintf(msg, sizeof(msg),
+			 "the manifest leaves out the summaries of %zu articles: with them it would be %zu bytes, more than the limit of %llu",
+			 dropped, before, (unsigned long long)ctx->limits[FOLIO_LIMIT_MANIFEST_SIZE]);
+		st->warnings++;
+		o->on_warning(o->on_warning_arg, msg);
+	}
+	return rc;
 }
 
 /* ---- the output file ------------------------------------------------------- */
@@ -622,6 +659,8 @@ static int pack(folio_ctx *ctx, const char *src, const folio_seckey *key,
 
 	struct walk w = {.ctx = ctx, .src = src};
 	struct folio_manifest m = {0};
+	struct folio_work work = {.fd = -1};
+	struct folio_pack_stats st = {0};
 	struct packer p = {.ctx = ctx, .src = src, .o = &o};
 	char *manifest = NULL, *sig = NULL, *comment = NULL, *tmp = NULL;
 	size_t manifest_len = 0, sig_len = 0;
@@ -633,11 +672,21 @@ static int pack(folio_ctx *ctx, const char *src, const folio_seckey *key,
 	int dupfd = dup(rootfd);
 	rc = dupfd < 0 ? folio_fail_errno(ctx, errno, "cannot read '%s'", src) : walk_dir(&w, dupfd, "");
 	if (rc == FOLIO_OK)
-		rc = check_tree(ctx, src, &w);
+		rc = check_tree(ctx, src, w.files, w.nfiles);
 	if (rc == FOLIO_OK)
-		rc = build_manifest(ctx, src, rootfd, &o, &w, &m, p.buf);
+		rc = start_manifest(ctx, src, &o, &w, &m);
+	if (rc == FOLIO_OK)
+		rc = folio_edition_prepare(ctx, src, rootfd, &o, &m, &work, &st);
+	/* what was added must fit the same limits and names */
+	if (rc == FOLIO_OK && !o.verbatim)
+		rc = check_tree(ctx, src, m.files, m.nfiles);
+	int dirs[2] = {rootfd, work.fd};
+	if (rc == FOLIO_OK)
+		rc = hash_files(ctx, src, dirs, &m, p.buf);
 	if (rc == FOLIO_OK)
 		rc = folio_manifest_encode(ctx, &m, &manifest, &manifest_len);
+	if (rc == FOLIO_OK && manifest_len > ctx->limits[FOLIO_LIMIT_MANIFEST_SIZE])
+		rc = drop_summaries(ctx, &o, &m, &manifest, &manifest_len, &st);
 	if (rc == FOLIO_OK && manifest_len > ctx->limits[FOLIO_LIMIT_MANIFEST_SIZE])
 		rc = folio_fail(ctx, FOLIO_EREJECT,
 				"cannot pack '%s': the manifest (%zu bytes) is larger than the limit of %llu",
@@ -669,7 +718,7 @@ static int pack(folio_ctx *ctx, const char *src, const folio_seckey *key,
 			goto out;
 		}
 	}
-	rc = write_bundle(&p, rootfd, &m, manifest, manifest_len, sig, sig_len);
+	rc = write_bundle(&p, dirs, &m, manifest, manifest_len, sig, sig_len);
 	if (rc == FOLIO_OK && !to_stdout && fsync(p.z.fd) != 0)
 		rc = folio_fail_errno(ctx, errno, "cannot write '%s'", out);
 	if (rc == FOLIO_OK && !to_stdout) {
@@ -687,7 +736,7 @@ static int pack(folio_ctx *ctx, const char *src, const folio_seckey *key,
 	if (!to_stdout && close(p.z.fd) != 0 && rc == FOLIO_OK)
 		rc = folio_fail_errno(ctx, errno, "cannot write '%s'", out);
 	if (rc == FOLIO_OK && stats != NULL) {
-		memset(stats, 0, sizeof(*stats));
+		*stats = st;
 		stats->files = m.nfiles;
 		for (size_t i = 0; i < m.nfiles; i++) {
 			stats->input_bytes += m.files[i].size;
@@ -714,6 +763,7 @@ out:
 		free(w.files[i].path);
 	free(w.files);
 	folio_manifest_release(&m);
+	folio_work_remove(&work);
 	close(rootfd);
 	return rc;
 }

@@ -412,6 +412,24 @@ int64_t folio_bundle_expires(const folio_bundle *b) { return b->m.expires; }
 const char *folio_bundle_key_id(const folio_bundle *b) { return b->key_id; }
 size_t folio_bundle_file_count(const folio_bundle *b) { return b->m.nfiles; }
 
+size_t folio_bundle_article_count(const folio_bundle *b)
+{
+	return b->m.narticles;
+}
+
+int folio_bundle_article(const folio_bundle *b, size_t i, struct folio_article_info *out)
+{
+	if (i >= b->m.narticles)
+		return FOLIO_EUSAGE;
+	const struct folio_article *a = &b->m.articles[i];
+	*out = (struct folio_article_info){
+		.path = a->path, .source = a->source, .title = a->title, .lang = a->lang,
+		.dir = a->dir, .date = a->date, .author = a->author, .summary = a->summary,
+		.image = a->image, .thumbnail = a->thumbnail, .words = a->words,
+	};
+	return FOLIO_OK;
+}
+
 int folio_bundle_file(const folio_bundle *b, size_t i, const char **path, uint64_t *size,
 		      const char **media_type, const char **blake2b_hex, unsigned *mode)
 {

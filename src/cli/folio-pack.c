@@ -37,6 +37,16 @@ static const char help[] =
 	"      --passphrase-file FILE read the key's passphrase from FILE's first line\n"
 	"  -f, --force                replace OUT if it exists\n"
 	"\n"
+	"The reader's edition (pack options):\n"
+	"      --no-index             no generated index.html, search or thumbnails\n"
+	"      --max-image-width N    scale JPEG, PNG and WebP images wider than N\n"
+	"                             pixels down to N (16-65535)\n"
+	"      --keep-image-metadata  keep EXIF (GPS positions, camera serials), XMP,\n"
+	"                             IPTC and comments in images (default: strip\n"
+	"                             them, losslessly)\n"
+	"      --verbatim             pack the files exactly as they are: no article\n"
+	"                             pages, no edition page, no image changes\n"
+	"\n"
 	CLI_LIMITS_HELP
 	"\n"
 	"Common options:\n"
@@ -46,10 +56,13 @@ static const char help[] =
 	"  -V, --version              print versions and exit\n"
 	"\n"
 	"SOURCE_DATE_EPOCH, if set, is the creation time (reproducible bundles).\n"
+	"TMPDIR (default /tmp) holds folio-pack's work folder while it runs.\n"
 	"Exit status: 0 success, 1 input refused (unsafe source, names that collide,\n"
-	"a limit exceeded, bad key or passphrase), 2 usage error, 3 system error.\n";
+	"a limit exceeded, an image that cannot be cleaned, bad key or passphrase),\n"
+	"2 usage error, 3 system error.\n";
 
-enum { OPT_UNENCRYPTED = 256, OPT_PASSFILE, OPT_VALID_DAYS };
+enum { OPT_UNENCRYPTED = 256, OPT_PASSFILE, OPT_VALID_DAYS, OPT_NO_INDEX, OPT_MAX_IMAGE_WIDTH,
+       OPT_KEEP_IMAGE_METADATA, OPT_VERBATIM };
 
 static const struct option options[] = {
 	{"output", required_argument, NULL, 'o'},
@@ -63,6 +76,10 @@ static const struct option options[] = {
 	{"level", required_argument, NULL, 'l'},
 	{"threads", required_argument, NULL, 'T'},
 	{"valid-days", required_argument, NULL, OPT_VALID_DAYS},
+	{"no-index", no_argument, NULL, OPT_NO_INDEX},
+	{"max-image-width", required_argument, NULL, OPT_MAX_IMAGE_WIDTH},
+	{"keep-image-metadata", no_argument, NULL, OPT_KEEP_IMAGE_METADATA},
+	{"verbatim", no_argument, NULL, OPT_VERBATIM},
 	{"quiet", no_argument, NULL, 'q'},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
@@ -114,6 +131,15 @@ static int parse(int argc, char **argv, struct args *a, bool *done)
 			if (!cli_parse_uint(optarg, 1, 36500, &n))
 				return cli_usage_error(synopsis, "valid days '%s' is not a number from 1 to 36500", optarg);
 			a->pack.valid_days = (unsigned)n;
+			a->pack_only = true;
+			break;
+		case OPT_NO_INDEX: a->pack.no_index = 1; a->pack_only = true; break;
+		case OPT_KEEP_IMAGE_METADATA: a->pack.keep_image_metadata = 1; a->pack_only = true; break;
+		case OPT_VERBATIM: a->pack.verbatim = 1; a->pack_only = true; break;
+		case OPT_MAX_IMAGE_WIDTH:
+			if (!cli_parse_uint(optarg, 16, 65535, &n))
+				return cli_usage_error(synopsis, "max image width '%s' is not a number from 16 to 65535", optarg);
+			a->pack.max_image_width = (unsigned)n;
 			a->pack_only = true;
 			break;
 		case 'q': cli_verbosity = 0; break;
@@ -169,6 +195,38 @@ static void print_file(void *arg, const char *path, uint64_t size, int stored)
 	cli_note(2, "%12llu %s%s", (unsigned long long)size, path, stored ? "" : " (same as an earlier file)");
 }
 
+static void print_warning(void *arg, const char *message)
+{
+	(void)arg;
+	cli_note(1, "warning: %s", message);
+}
+
+/* One line on what became of the articles and images, when there were any. */
+static void print_reader_summary(const struct args *a, const struct folio_pack_stats *st)
+{
+	if (a->pack.verbatim)
+		return;
+	cli_note(1, "%llu articles, %llu of them pages rendered from Markdown or text",
+		 (unsigned long long)st->articles, (unsigned long long)st->pages);
+	if (st->reader_bytes > 0)
+		cli_note(1, "edition page index.html, %llu thumbnail%s and search: %llu bytes (search index %llu bytes, %.1f%% of the edition)",
+			 (unsigned long long)st->thumbnails, st->thumbnails == 1 ? "" : "s",
+			 (unsigned long long)st->reader_bytes,
+			 (unsigned long long)st->search_bytes,
+			 st->input_bytes ? 100.0 * (double)st->search_bytes / (double)st->input_bytes : 0.0);
+	else
+		cli_note(1, "no edition page made: %s", a->pack.no_index ? "--no-index" : "the source has its own index.html");
+	if (a->pack.keep_image_metadata)
+		cli_note(1, "images: metadata kept as it was (--keep-image-metadata)");
+	else
+		cli_note(1, "images: %llu cleaned of metadata (%llu had a GPS position)",
+			 (unsigned long long)st->images_cleaned, (unsigned long long)st->images_located);
+	if (a->pack.max_image_width > 0)
+		cli_note(1, "images: %llu scaled down to %u pixels wide, %llu bytes saved",
+			 (unsigned long long)st->images_shrunk, a->pack.max_image_width,
+			 (unsigned long long)st->image_bytes_saved);
+}
+
 static int pack(struct args *a)
 {
 	if (a->src == NULL || a->key == NULL || a->pack.channel == NULL || a->output == NULL)
@@ -197,6 +255,7 @@ static int pack(struct args *a)
 		goto out;
 	}
 	a->pack.on_file = print_file;
+	a->pack.on_warning = print_warning;
 	struct folio_pack_stats st;
 	rc = folio_pack(ctx, a->src, key, &a->pack, a->output, &st);
 	if (rc != FOLIO_OK) {
@@ -208,6 +267,7 @@ static int pack(struct args *a)
 		 (unsigned long long)st.files, (unsigned long long)st.stored,
 		 (unsigned long long)st.input_bytes, (unsigned long long)st.output_bytes,
 		 folio_seckey_id(key));
+	print_reader_summary(a, &st);
 out:
 	cli_passphrase_free(pass);
 	folio_seckey_free(key);

@@ -19,7 +19,7 @@ static const char help[] =
 	"  folio-unpack verify BUNDLE -p PUBKEY   check the signature and every byte;\n"
 	"                                         write nothing\n"
 	"  folio-unpack list BUNDLE -p PUBKEY     check the signature; print the\n"
-	"                                         edition and its files\n"
+	"                                         edition, its files and articles\n"
 	"  folio-unpack unpack BUNDLE -p PUBKEY -C DEST\n"
 	"                                         check every byte; DEST appears only\n"
 	"                                         when all of it verified\n"
@@ -118,6 +118,15 @@ static void print_list(const folio_bundle *b, bool json)
 		uint64_t size;
 		(void)folio_bundle_file(b, i, &path, &size, &type, NULL, NULL);
 		printf("%12llu  %-24s  %s\n", (unsigned long long)size, type, path);
+	}
+	size_t na = folio_bundle_article_count(b);
+	if (na > 0)
+		printf("articles: %zu\n", na);
+	for (size_t i = 0; i < na; i++) {
+		struct folio_article_info a;
+		(void)folio_bundle_article(b, i, &a);
+		printf("  %s %-5s %-10.10s %6llu words  %s  %s\n", a.dir, a.lang ? a.lang : "-",
+		       a.date ? a.date : "-", (unsigned long long)a.words, a.path, a.title);
 	}
 }
 

@@ -17,7 +17,7 @@ printf 'deep\n' >src/a/b/c/d/e/f/g/h/deep.txt
 printf 'Ünïcödé ✓\n' >'src/a/naïve café.txt'
 
 now=$(recent_epoch)
-SOURCE_DATE_EPOCH=$now expect_status 0 "$PACK" pack src -k key.key -c test.chan_1-x \
+SOURCE_DATE_EPOCH=$now expect_status 0 "$PACK" pack --verbatim src -k key.key -c test.chan_1-x \
 	-e 42 --title 'Édition spéciale' --valid-days 2 -l 1 -T 1 -o e.folio
 expect_status 0 "$UNPACK" list e.folio -p key.pub --json
 python3 - "$OUT" "$now" <<'PY' || fail "manifest fields"

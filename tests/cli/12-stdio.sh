@@ -8,12 +8,12 @@ make_small_src src
 # Fixed time: the same bytes every run (the flipped byte below stays a real change).
 export SOURCE_DATE_EPOCH=$FIXED_EPOCH
 
-expect_status 0 "$PACK" pack src -k key.key -c chan -l 1 $FIXED_VALIDITY -o -
+expect_status 0 "$PACK" pack --verbatim src -k key.key -c chan -l 1 $FIXED_VALIDITY -o -
 cp "$OUT" b
 [ -s b ] || fail "pack -o - wrote nothing to stdout"
 [ ! -e ./- ] || fail "pack -o - created a file named '-'"
 # Same bytes as a pack to a file.
-expect_status 0 "$PACK" pack src -k key.key -c chan -l 1 $FIXED_VALIDITY -o file.folio
+expect_status 0 "$PACK" pack --verbatim src -k key.key -c chan -l 1 $FIXED_VALIDITY -o file.folio
 cmp b file.folio || fail "pack -o - differs from pack -o file.folio"
 unset SOURCE_DATE_EPOCH
 

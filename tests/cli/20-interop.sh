@@ -7,7 +7,7 @@ need tar zstd bsdtar minisign
 use_test_keys
 
 sde=$(recent_epoch)
-SOURCE_DATE_EPOCH=$sde expect_status 0 "$PACK" pack "$FIXTURES/edition" -k key.key -c cairo-news -o news.folio
+SOURCE_DATE_EPOCH=$sde expect_status 0 "$PACK" pack --verbatim "$FIXTURES/edition" -k key.key -c cairo-news -o news.folio
 
 # GNU tar and bsdtar list it, manifest first, then its signature.
 tar --zstd -tf news.folio >gnu.txt 2>gnu.err || { cat gnu.err >&2; fail "tar --zstd -tf failed"; }
@@ -50,7 +50,7 @@ zstd -tq news.folio || fail "zstd -t rejects the bundle"
 
 # A key made by stock minisign (no password) signs bundles folio accepts.
 minisign -G -W -p k.pub -s k.key >mg.out 2>&1 </dev/null || { cat mg.out >&2; fail "minisign -G -W"; }
-SOURCE_DATE_EPOCH=$sde expect_status 0 "$PACK" pack "$FIXTURES/edition" -k k.key -c cairo-news -o mk.folio
+SOURCE_DATE_EPOCH=$sde expect_status 0 "$PACK" pack --verbatim "$FIXTURES/edition" -k k.key -c cairo-news -o mk.folio
 expect_status 0 "$UNPACK" verify mk.folio -p k.pub
 expect_reject 1 "$(err_re folio-unpack mk.folio 'key')" "$UNPACK" verify mk.folio -p key.pub
 mkid=$(pub_keyid k.pub) || fail "k.pub"

@@ -8,7 +8,7 @@ make_small_src src
 
 # Fixed time: the same bundle bytes every run, so a failure names a position
 # that reproduces.
-SOURCE_DATE_EPOCH=$FIXED_EPOCH expect_status 0 "$PACK" pack src -k key.key -c chan -l 1 -T 1 $FIXED_VALIDITY -o good.folio -q
+SOURCE_DATE_EPOCH=$FIXED_EPOCH expect_status 0 "$PACK" pack --verbatim src -k key.key -c chan -l 1 -T 1 $FIXED_VALIDITY -o good.folio -q
 expect_status 0 "$UNPACK" verify good.folio -p key.pub
 
 if ! python3 "$TOOL" truncate-all good.folio 'w@N/t.folio' "^folio-unpack: .*'@FILE@'" -- \

@@ -11,10 +11,10 @@ printf 'first story\n' >src/one.txt
 printf 'second story\n' >src/two.txt
 sde=$(recent_epoch)
 export SOURCE_DATE_EPOCH=$sde
-expect_status 0 "$PACK" pack src -k key.key -c chan -l 3 -t 'Edition A' -o a.folio -q
-expect_status 0 "$PACK" pack src -k key.key -c chan -l 3 -t 'Edition B' -o b.folio -q
+expect_status 0 "$PACK" pack --verbatim src -k key.key -c chan -l 3 -t 'Edition A' -o a.folio -q
+expect_status 0 "$PACK" pack --verbatim src -k key.key -c chan -l 3 -t 'Edition B' -o b.folio -q
 expect_status 0 "$PACK" keygen -o stranger --unencrypted -q
-expect_status 0 "$PACK" pack src -k stranger.key -c chan -l 3 -t 'Edition A' -o s.folio -q
+expect_status 0 "$PACK" pack --verbatim src -k stranger.key -c chan -l 3 -t 'Edition A' -o s.folio -q
 unset SOURCE_DATE_EPOCH
 mkdir lib
 before=$(tree_digest lib)

@@ -35,7 +35,7 @@ printf 'first story\n' >src/a.txt
 printf 'second story\n' >src/news/b.txt
 printf 'first story\n' >src/news/copy.txt
 # shellcheck disable=SC2086 # FIXED_VALIDITY is two words
-SOURCE_DATE_EPOCH=$FIXED_EPOCH expect_status 0 "$PACK" pack src -k key.key -c hostile $FIXED_VALIDITY -o packed.folio -q
+SOURCE_DATE_EPOCH=$FIXED_EPOCH expect_status 0 "$PACK" pack --verbatim src -k key.key -c hostile $FIXED_VALIDITY -o packed.folio -q
 expect_status 0 "$UNPACK" unpack packed.folio -p key.pub -C packed -q
 expect_status 0 "$UNPACK" unpack "$BUNDLES/control.folio" -p key.pub -C generated -q
 for f in manifest.json manifest.json.minisig; do

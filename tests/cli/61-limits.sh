@@ -13,7 +13,7 @@ printf '%s\n' one >src/one.txt
 printf '%s\n' two >src/a/two.txt
 head -c 3000 /dev/urandom >src/a/b/noise.bin
 printf '%s\n' four >src/a/b/four.txt
-expect_status 0 "$PACK" pack src -k key.key -c chan -l 19 -o b.folio -q
+expect_status 0 "$PACK" pack --verbatim src -k key.key -c chan -l 19 -o b.folio -q
 total=$(find src -type f -printf '%s\n' | awk '{t += $1} END {print t}')
 manifest=$(zstd -dcq b.folio | tar -xO .folio/manifest.json | wc -c)
 mkdir lib
@@ -29,9 +29,9 @@ limit() {
 	assert_no_staging lib
 	expect_status 0 "$UNPACK" verify b.folio -p key.pub "$opt" "$at" -q
 	expect_reject 1 "^folio-pack: cannot pack 'src.*$problem" \
-		"$PACK" pack src -k key.key -c chan -l 1 -o p.folio "$opt" "$past"
+		"$PACK" pack --verbatim src -k key.key -c chan -l 1 -o p.folio "$opt" "$past"
 	[ ! -e p.folio ] || fail "pack with $opt $past wrote p.folio"
-	expect_status 0 "$PACK" pack src -k key.key -c chan -l 1 -o p.folio "$opt" "$at" -q
+	expect_status 0 "$PACK" pack --verbatim src -k key.key -c chan -l 1 -o p.folio "$opt" "$at" -q
 	rm -f p.folio
 }
 limit --max-files 4 3 'more than the limit of 3'
@@ -44,7 +44,7 @@ expect_reject 1 "$(err_re folio-unpack b.folio 'manifest.json. is larger than it
 	"$UNPACK" verify b.folio -p key.pub --max-manifest $((manifest - 1))
 expect_status 0 "$UNPACK" verify b.folio -p key.pub --max-manifest "$manifest" -q
 expect_reject 1 "^folio-pack: cannot pack 'src'.*manifest.*larger than the limit of 100" \
-	"$PACK" pack src -k key.key -c chan -l 1 -o p.folio --max-manifest 100
+	"$PACK" pack --verbatim src -k key.key -c chan -l 1 -o p.folio --max-manifest 100
 [ ! -e p.folio ] || fail "pack with --max-manifest 100 wrote p.folio"
 
 # The window: level 19 streams with a 2^23 window; a reader limited to 1M
@@ -53,7 +53,7 @@ expect_reject 1 "^folio-pack: cannot pack 'src'.*manifest.*larger than the limit
 expect_reject 1 "$(err_re folio-unpack b.folio 'window larger than the limit of 2\^20')" \
 	"$UNPACK" unpack b.folio -p key.pub -C lib/dest --max-window 1M
 assert_same_digest "$before" lib "unpack with --max-window 1M"
-expect_status 0 "$PACK" pack src -k key.key -c chan -l 19 -o w.folio --max-window 1M -q
+expect_status 0 "$PACK" pack --verbatim src -k key.key -c chan -l 19 -o w.folio --max-window 1M -q
 zstd -lv w.folio 2>&1 | grep -Eq 'Window Size: *1\.0+ MiB' || {
 	zstd -lv w.folio >&2
 	fail "pack --max-window 1M wrote another window"
@@ -74,7 +74,7 @@ for bad in "--max-window 3K" "--max-window 512" "--max-window 4G" "--max-files 0
 	expect_status 2 "$UNPACK" unpack b.folio -p key.pub -C lib/dest $bad
 	expect_stderr_match '^folio-unpack: '
 	# shellcheck disable=SC2086
-	expect_status 2 "$PACK" pack src -k key.key -c chan -o p.folio $bad
+	expect_status 2 "$PACK" pack --verbatim src -k key.key -c chan -o p.folio $bad
 	expect_stderr_match '^folio-pack: '
 done
 assert_same_digest "$before_all" . "bad limit values"

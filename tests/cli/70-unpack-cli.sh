@@ -4,7 +4,7 @@
 . "$TESTLIB"
 use_test_keys
 make_small_src src
-SOURCE_DATE_EPOCH=$FIXED_EPOCH expect_status 0 "$PACK" pack src -k key.key -c chan -l 1 $FIXED_VALIDITY -o b.folio -q
+SOURCE_DATE_EPOCH=$FIXED_EPOCH expect_status 0 "$PACK" pack --verbatim src -k key.key -c chan -l 1 $FIXED_VALIDITY -o b.folio -q
 
 # An existing DEST (a folder with content, an empty folder, a file): exit 2, unchanged.
 mkdir dest

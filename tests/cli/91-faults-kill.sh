@@ -51,7 +51,7 @@ K=in/key.key P=in/key.pub
 # process, so that a kill reaches pack itself).
 read -ra validity <<<"$FIXED_VALIDITY"
 bundle() {
-	CMD=(env SOURCE_DATE_EPOCH="$FIXED_EPOCH" "$PACK" pack "$1" -k "$K" -c chan -e "$2" -l 1
+	CMD=(env SOURCE_DATE_EPOCH="$FIXED_EPOCH" "$PACK" pack --verbatim "$1" -k "$K" -c chan -e "$2" -l 1
 		"${validity[@]}" -q -o "$3")
 }
 bundle in/old_src 1 in/old.folio

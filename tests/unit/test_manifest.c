@@ -308,6 +308,49 @@ static void round_trip(void **state)
 	free(out);
 }
 
+/* Articles survive encode and decode, keys in FORMAT.md 14.2's order, the
+ * optional ones left out when unknown; pack-only fields never written. */
+static void articles_round_trip(void **state)
+{
+	struct unit_state *s = *state;
+	struct folio_file f[4];
+	struct folio_manifest m = sample(f), d;
+	struct folio_article a[2] = {
+		{.path = ARABIC_PATH, .source = "index.html", .title = ARABIC_TITLE,
+		 .lang = "ar", .dir = "rtl", .date = "2025-11-28T05:30:00Z",
+		 .author = "عبدالله علي عسكر", .summary = "ملخص", .image = "img/صورة 1.jpg",
+		 .thumbnail = "copy/index.html", .words = 512, .text = "never written"},
+		{.path = "index.html", .title = "Front", .dir = "ltr", .words = 0},
+	};
+	char *out = NULL, *again = NULL;
+	size_t len = 0, len2 = 0;
+
+	m.articles = a;
+	m.narticles = 2;
+	UNIT_OK(s->ctx, folio_manifest_encode(s->ctx, &m, &out, &len));
+	assert_non_null(strstr(out, "\"articles\":[{\"path\":\"" ARABIC_PATH "\",\"source\":"
+				    "\"index.html\",\"title\":\"" ARABIC_TITLE "\",\"lang\":\"ar\","
+				    "\"dir\":\"rtl\",\"date\":\"2025-11-28T05:30:00Z\",\"author\":"));
+	assert_non_null(strstr(out, "{\"path\":\"index.html\",\"title\":\"Front\",\"dir\":"
+				    "\"ltr\",\"words\":0}]}"));
+	assert_null(strstr(out, "never written"));
+
+	memset(&d, 0, sizeof d);
+	UNIT_OK(s->ctx, folio_manifest_decode(s->ctx, NAME, out, len, &d));
+	assert_int_equal(d.narticles, 2);
+	assert_string_equal(d.articles[0].author, "عبدالله علي عسكر");
+	assert_string_equal(d.articles[0].thumbnail, "copy/index.html");
+	assert_int_equal(d.articles[0].words, 512);
+	assert_null(d.articles[1].lang);
+	assert_null(d.articles[1].source);
+	UNIT_OK(s->ctx, folio_manifest_encode(s->ctx, &d, &again, &len2));
+	assert_int_equal(len, len2);
+	assert_memory_equal(out, again, len);
+	folio_manifest_release(&d);
+	free(again);
+	free(out);
+}
+
 static void decode_honours_length(void **state)
 {
 	struct unit_state *s = *state;
@@ -1019,6 +1062,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		UNIT_TEST(encode_is_compact_and_ordered),
 		UNIT_TEST(round_trip),
+		UNIT_TEST(articles_round_trip),
 		UNIT_TEST(decode_honours_length),
 		UNIT_TEST(duplicate_content_is_linked),
 		UNIT_TEST(base_manifest_is_valid),

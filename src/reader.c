@@ -1,0 +1,1000 @@
+/* SPDX-License-Identifier: ISC */
+/* The edition page (index.html), the search index (_folio/search-index.js)
+ * and the folding that search.js repeats, character for character, in the
+ * browser. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <unicase.h>
+#include <unictype.h>
+#include <unistr.h>
+#include <uninorm.h>
+
+#include "folio-internal.h"
+
+/* Longest indexed token, in code points; longer ones are cut to this, and
+ * search.js cuts query tokens the same way. */
+#define TOKEN_MAX 40
+/* "v" of the search index: search.js refuses a format it does not know. */
+#define INDEX_FORMAT 1
+
+/* ---- a growing buffer ----------------------------------------------------- */
+
+struct buf {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+static bool buf_reserve(struct buf *b, size_t more)
+{
+	if (b->oom)
+		return false;
+	if (b->cap - b->len > more)
+		return true;
+	size_t cap = b->cap > 0 ? b->cap : 256;
+	while (cap - b->len <= more) {
+		if (cap > SIZE_MAX / 2) {
+			b->oom = true;
+			return false;
+		}
+		cap *= 2;
+	}
+	char *p = realloc(b->p, cap);
+	if (p == NULL) {
+		b->oom = true;
+		return false;
+	}
+	b->p = p;
+	b->cap = cap;
+	return true;
+}
+
+static void buf_addn(struct buf *b, const char *s, size_t n)
+{
+	if (!buf_reserve(b, n))
+		return;
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void buf_add(struct buf *b, const char *s)
+{
+	buf_addn(b, s, strlen(s));
+}
+
+static void buf_addc(struct buf *b, char c)
+{
+	buf_addn(b, &c, 1);
+}
+
+static void buf_addu(struct buf *b, unsigned long long v)
+{
+	char tmp[24];
+	int n = snprintf(tmp, sizeof tmp, "%llu", v);
+	buf_addn(b, tmp, (size_t)n);
+}
+
+/* ---- UTF-8 ---------------------------------------------------------------- */
+
+/* The code point at s[0..n) (n > 0) and its length in *len; an invalid or
+ * truncated sequence is one byte read as U+FFFD. */
+static uint32_t utf8_next(const unsigned char *s, size_t n, size_t *len)
+{
+	unsigned c = s[0];
+	size_t need;
+	uint32_t cp, min;
+
+	*len = 1;
+	if (c < 0x80)
+		return c;
+	if (c >= 0xc2 && c <= 0xdf)
+		need = 2, min = 0x80, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		need = 3, min = 0x800, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		need = 4, min = 0x10000, cp = c & 0x07;
+	else
+		return 0xfffd;
+	if (need > n)
+		return 0xfffd;
+	for (size_t i = 1; i < need; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0xfffd;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0xfffd;
+	*len = need;
+	return cp;
+}
+
+static size_t utf8_put(char *out, uint32_t cp)
+{
+	unsigned char *o = (unsigned char *)out;
+
+	if (cp < 0x80) {
+		o[0] = (unsigned char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		o[0] = (unsigned char)(0xc0 | cp >> 6);
+		o[1] = (unsigned char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		o[0] = (unsigned char)(0xe0 | cp >> 12);
+		o[1] = (unsigned char)(0x80 | (cp >> 6 & 0x3f));
+		o[2] = (unsigned char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	o[0] = (unsigned char)(0xf0 | cp >> 18);
+	o[1] = (unsigned char)(0x80 | (cp >> 12 & 0x3f));
+	o[2] = (unsigned char)(0x80 | (cp >> 6 & 0x3f));
+	o[3] = (unsigned char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+/* ---- folding and tokens (docs/FORMAT.md, "Search") ------------------------ */
+
+/* Step 3: marks that do not change which word it is. */
+static bool fold_removed(uint32_t c)
+{
+	return (c >= 0x0300 && c <= 0x036f) || (c >= 0x0610 && c <= 0x061a) ||
+	       (c >= 0x064b && c <= 0x065f) || c == 0x0670 ||
+	       (c >= 0x06d6 && c <= 0x06ed) || c == 0x0640 ||
+	       (c >= 0x200c && c <= 0x200f) || c == 0x061c;
+}
+
+/* Step 4: letter variants written for one another.  U+0000 becomes a space
+ * so that a C string can carry the result (it separates tokens either way). */
+static uint32_t fold_mapped(uint32_t c)
+{
+	switch (c) {
+	case 0x0000: return 0x0020;
+	case 0x0671: return 0x0627;
+	case 0x0649: return 0x064a;
+	case 0x0629: return 0x0647;
+	case 0x06cc: return 0x064a;
+	case 0x06a9: return 0x0643;
+	default: return c;
+	}
+}
+
+/* Step 5: the characters between tokens. */
+static bool is_separator(uint32_t c)
+{
+	return c < 0x30 || (c >= 0x3a && c <= 0x40) || (c >= 0x5b && c <= 0x60) ||
+	       (c >= 0x7b && c <= 0xbf) || c == 0x060c || c == 0x061b ||
+	       c == 0x061f || (c >= 0x066a && c <= 0x066d) || c == 0x06d4 ||
+	       (c >= 0x2000 && c <= 0x206f) || (c >= 0x3000 && c <= 0x303f) ||
+	       (c >= 0xfe10 && c <= 0xfe1f) || (c >= 0xfe30 && c <= 0xfe4f) ||
+	       (c >= 0xff00 && c <= 0xff0f);
+}
+
+char *folio_search_fold(const char *text, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	uint32_t *in = NULL, *norm = NULL, *lower = NULL;
+	size_t n = 0, nnorm = 0, nlower = 0;
+	char *out = NULL;
+
+	if (len > (SIZE_MAX - 1) / sizeof *in)
+		return NULL;
+	in = malloc((len + 1) * sizeof *in);
+	if (in == NULL)
+		return NULL;
+	for (size_t i = 0, l; i < len; i += l)
+		in[n++] = utf8_next(s + i, len - i, &l);
+	if (n > 0) {
+		norm = u32_normalize(UNINORM_NFKD, in, n, NULL, &nnorm);
+		if (norm == NULL)
+			goto done;
+		lower = u32_tolower(norm, nnorm, NULL, NULL, NULL, &nlower);
+		if (lower == NULL)
+			goto done;
+	}
+	if (nlower > (SIZE_MAX - 1) / 4)
+		goto done;
+	out = malloc(nlower * 4 + 1);
+	if (out == NULL)
+		goto done;
+	size_t o = 0;
+	for (size_t i = 0; i < nlower; i++) {
+		if (!fold_removed(lower[i]))
+			o += utf8_put(out + o, fold_mapped(lower[i]));
+	}
+	out[o] = '\0';
+done:
+	free(in);
+	free(norm);
+	free(lower);
+	return out;
+}
+
+/* The tokens of a folded string, one at a time: *start and *len (bytes) of
+ * the next one from *pos; false at the end. */
+static bool next_token(const char *s, size_t n, size_t *pos, size_t *start,
+		       size_t *len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = *pos, l;
+
+	while (i < n && is_separator(utf8_next(u + i, n - i, &l)))
+		i += l;
+	if (i >= n) {
+		*pos = n;
+		return false;
+	}
+	*start = i;
+	while (i < n && !is_separator(utf8_next(u + i, n - i, &l)))
+		i += l;
+	*len = i - *start;
+	*pos = i;
+	return true;
+}
+
+/* Bytes of s[0..n) that hold its first max code points. */
+static size_t cut_code_points(const char *s, size_t n, size_t max)
+{
+	size_t i = 0;
+
+	for (size_t k = 0; i < n && k < max; k++) {
+		i++;
+		while (i < n && ((unsigned char)s[i] & 0xc0) == 0x80)
+			i++;
+	}
+	return i;
+}
+
+static size_t count_code_points(const char *s, size_t n)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		k += ((unsigned char)s[i] & 0xc0) != 0x80;
+	return k;
+}
+
+/* Step 6: the length in bytes of an Arabic article prefix the token starts
+ * with (that leaves at least two letters), else 0. */
+static size_t arabic_prefix(const char *s, size_t n)
+{
+	static const char *const prefixes[] = {
+		"\xd9\x88\xd8\xa7\xd9\x84", /* wa-l */
+		"\xd8\xa8\xd8\xa7\xd9\x84", /* bi-l */
+		"\xd9\x83\xd8\xa7\xd9\x84", /* ka-l */
+		"\xd9\x81\xd8\xa7\xd9\x84", /* fa-l */
+		"\xd9\x84\xd9\x84",         /* li-l */
+		"\xd8\xa7\xd9\x84",         /* al */
+	};
+
+	for (size_t i = 0; i < sizeof prefixes / sizeof *prefixes; i++) {
+		size_t p = strlen(prefixes[i]);
+		if (n > p && memcmp(s, prefixes[i], p) == 0 &&
+		    count_code_points(s + p, n - p) >= 2)
+			return p;
+	}
+	return 0;
+}
+
+/* ---- the search index ----------------------------------------------------- */
+
+struct term {
+	char *s;
+	size_t len;
+	uint32_t *ids; /* articles, ascending */
+	size_t n, cap;
+};
+
+struct terms {
+	struct term *v;
+	size_t n, cap;
+	size_t *slots; /* open addressing: index + 1, 0 empty */
+	size_t nslots;
+};
+
+static uint64_t hash_bytes(const char *s, size_t n)
+{
+	uint64_t h = 1469598103934665603u; /* FNV-1a */
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211u;
+	return h;
+}
+
+static bool terms_grow_slots(struct terms *t)
+{
+	size_t nslots = t->nslots > 0 ? t->nslots * 2 : 1024;
+	size_t *slots = calloc(nslots, sizeof *slots);
+
+	if (slots == NULL)
+		return false;
+	for (size_t i = 0; i < t->n; i++) {
+		size_t k = hash_bytes(t->v[i].s, t->v[i].len) & (nslots - 1);
+		while (slots[k] != 0)
+			k = (k + 1) & (nslots - 1);
+		slots[k] = i + 1;
+	}
+	free(t->slots);
+	t->slots = slots;
+	t->nslots = nslots;
+	return true;
+}
+
+/* Records that article id has the term s[0..n). */
+static bool terms_add(struct terms *t, const char *s, size_t n, uint32_t id)
+{
+	if (n == 0)
+		return true;
+	if ((t->n + 1) * 2 > t->nslots && !terms_grow_slots(t))
+		return false;
+	size_t k = hash_bytes(s, n) & (t->nslots - 1);
+	struct term *e = NULL;
+	while (t->slots[k] != 0) {
+		struct term *c = &t->v[t->slots[k] - 1];
+		if (c->len == n && memcmp(c->s, s, n) == 0) {
+			e = c;
+			break;
+		}
+		k = (k + 1) & (t->nslots - 1);
+	}
+	if (e == NULL) {
+		if (t->n == t->cap) {
+			size_t cap = t->cap > 0 ? t->cap * 2 : 1024;
+			struct term *v = realloc(t->v, cap * sizeof *v);
+			if (v == NULL)
+				return false;
+			t->v = v;
+			t->cap = cap;
+		}
+		e = &t->v[t->n];
+		memset(e, 0, sizeof *e);
+		e->s = malloc(n + 1);
+		if (e->s == NULL)
+			return false;
+		memcpy(e->s, s, n);
+		e->s[n] = '\0';
+		e->len = n;
+		t->slots[k] = ++t->n;
+	}
+	if (e->n > 0 && e->ids[e->n - 1] == id)
+		return true;
+	if (e->n == e->cap) {
+		size_t cap = e->cap > 0 ? e->cap * 2 : 2;
+		uint32_t *ids = realloc(e->ids, cap * sizeof *ids);
+		if (ids == NULL)
+			return false;
+		e->ids = ids;
+		e->cap = cap;
+	}
+	e->ids[e->n++] = id;
+	return true;
+}
+
+static void terms_release(struct terms *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		free(t->v[i].s);
+		free(t->v[i].ids);
+	}
+	free(t->v);
+	free(t->slots);
+	memset(t, 0, sizeof *t);
+}
+
+/* Indexes the tokens of text (any UTF-8) for article id. */
+static bool index_text(struct terms *t, const char *text, uint32_t id)
+{
+	char *folded = folio_search_fold(text, strlen(text));
+	if (folded == NULL)
+		return false;
+	size_t n = strlen(folded), pos = 0, start, len;
+	bool ok = true;
+	while (ok && next_token(folded, n, &pos, &start, &len)) {
+		const char *tok = folded + start;
+		size_t p = arabic_prefix(tok, len);
+		ok = terms_add(t, tok, cut_code_points(tok, len, TOKEN_MAX), id);
+		if (ok && p > 0)
+			ok = terms_add(t, tok + p,
+				       cut_code_points(tok + p, len - p, TOKEN_MAX), id);
+	}
+	free(folded);
+	return ok;
+}
+
+/* A code point's rank in UTF-16 code unit order, the order in which
+ * search.js compares strings. */
+static uint32_t utf16_rank(uint32_t cp)
+{
+	if (cp < 0xd800)
+		return cp;
+	if (cp >= 0x10000)
+		return 0xd800 + (cp - 0x10000);
+	return cp + 0x100000;
+}
+
+static int compare_terms(const void *pa, const void *pb)
+{
+	const struct term *a = pa, *b = pb;
+	const unsigned char *x = (const unsigned char *)a->s;
+	const unsigned char *y = (const unsigned char *)b->s;
+	size_t i = 0, j = 0, li, lj;
+
+	while (i < a->len && j < b->len) {
+		uint32_t cx = utf8_next(x + i, a->len - i, &li);
+		uint32_t cy = utf8_next(y + j, b->len - j, &lj);
+		if (cx != cy)
+			return utf16_rank(cx) < utf16_rank(cy) ? -1 : 1;
+		i += li;
+		j += lj;
+	}
+	return (i < a->len) - (j < b->len);
+}
+
+static const char *dir_value(const char *dir)
+{
+	return dir != NULL && strcmp(dir, "rtl") == 0 ? "rtl" : "ltr";
+}
+
+/* Bidirectional embeddings, overrides and isolates: a title could turn the
+ * rest of a line around with them. */
+static bool is_bidi_control(uint32_t c)
+{
+	return (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069);
+}
+
+/* s as a JSON string: valid UTF-8, no control or bidi control characters,
+ * U+2028 and U+2029 escaped for JavaScript engines older than ES2019. */
+static void buf_add_json(struct buf *b, const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t n = strlen(s), l;
+	char tmp[8];
+
+	buf_addc(b, '"');
+	for (size_t i = 0; i < n; i += l) {
+		uint32_t c = utf8_next(u + i, n - i, &l);
+		if (c < 0x20 || c == 0x7f || is_bidi_control(c))
+			continue;
+		if (c == '"' || c == '\\') {
+			buf_addc(b, '\\');
+			buf_addc(b, (char)c);
+		} else if (c == 0x2028 || c == 0x2029) {
+			snprintf(tmp, sizeof tmp, "\\u%04x", (unsigned)c);
+			buf_add(b, tmp);
+		} else {
+			buf_addn(b, tmp, utf8_put(tmp, c));
+		}
+	}
+	buf_addc(b, '"');
+}
+
+/* Posting numbers: base 32, most significant digit first; the last digit of
+ * a number from FINAL, the others from MORE.  A term's first number is an
+ * article's index, each next one the gap to the previous index minus one. */
+static const char posting_final[] = "0123456789abcdefghijklmnopqrstuv";
+static const char posting_more[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZwxyz+/";
+
+static void buf_add_posting(struct buf *b, uint32_t v)
+{
+	char tmp[8];
+	size_t k = sizeof tmp;
+
+	tmp[--k] = posting_final[v & 31];
+	for (v >>= 5; v > 0; v >>= 5)
+		tmp[--k] = posting_more[v & 31];
+	buf_addn(b, tmp + k, sizeof tmp - k);
+}
+
+/* The fields the page and the index rely on: 0, or a failure naming what. */
+static int check_articles(folio_ctx *ctx, const struct folio_manifest *m,
+			  const char *what)
+{
+	for (size_t i = 0; i < m->narticles; i++) {
+		if (m->articles[i].path == NULL || m->articles[i].title == NULL)
+			return folio_fail(ctx, FOLIO_EREJECT,
+					  "cannot make '%s': article %zu has no path or title",
+					  what, i + 1);
+	}
+	return FOLIO_OK;
+}
+
+int folio_reader_search_index(folio_ctx *ctx, const struct folio_manifest *m,
+			      char **out, size_t *len)
+{
+	struct terms t = {0};
+	struct buf b = {0};
+	int rc;
+
+	*out = NULL;
+	*len = 0;
+	if ((rc = check_articles(ctx, m, FOLIO_SEARCH_INDEX)) != FOLIO_OK)
+		return rc;
+	if (m->narticles > UINT32_MAX)
+		return folio_fail(ctx, FOLIO_EREJECT, "cannot index '%s': too many articles",
+				  FOLIO_SEARCH_INDEX);
+	for (size_t i = 0; i < m->narticles; i++) {
+		const struct folio_article *a = &m->articles[i];
+		if (!index_text(&t, a->title, (uint32_t)i) ||
+		    (a->text != NULL && !index_text(&t, a->text, (uint32_t)i)))
+			goto oom;
+	}
+	if (t.n > 0)
+		qsort(t.v, t.n, sizeof *t.v, compare_terms);
+
+	buf_add(&b, "window.FOLIO_SEARCH={\"v\":");
+	buf_addu(&b, INDEX_FORMAT);
+	buf_add(&b, ",\"a\":[");
+	for (size_t i = 0; i < m->narticles; i++) {
+		const struct folio_article *a = &m->articles[i];
+		buf_add(&b, i > 0 ? ",[" : "[");
+		buf_add_json(&b, a->path);
+		buf_addc(&b, ',');
+		buf_add_json(&b, a->title);
+		buf_addc(&b, ',');
+		buf_add_json(&b, dir_value(a->dir));
+		buf_addc(&b, ',');
+		buf_add_json(&b, a->lang != NULL ? a->lang : "");
+		buf_addc(&b, ']');
+	}
+	/* Terms never hold a space (it separates tokens), nor need escaping
+	 * (they have no separator, so no ASCII punctuation or control). */
+	buf_add(&b, "],\"t\":\"");
+	for (size_t i = 0; i < t.n; i++) {
+		if (i > 0)
+			buf_addc(&b, ' ');
+		buf_addn(&b, t.v[i].s, t.v[i].len);
+	}
+	buf_add(&b, "\",\"p\":\"");
+	for (size_t i = 0; i < t.n; i++) {
+		if (i > 0)
+			buf_addc(&b, ',');
+		for (size_t k = 0; k < t.v[i].n; k++)
+			buf_add_posting(&b, k == 0 ? t.v[i].ids[0]
+					    : t.v[i].ids[k] - t.v[i].ids[k - 1] - 1);
+	}
+	buf_add(&b, "\"};\n");
+	if (b.oom)
+		goto oom;
+	terms_release(&t);
+	*out = b.p;
+	*len = b.len;
+	return FOLIO_OK;
+oom:
+	terms_release(&t);
+	free(b.p);
+	return folio_fail(ctx, FOLIO_ESYSTEM, "cannot make '%s': out of memory",
+			  FOLIO_SEARCH_INDEX);
+}
+
+/* ---- the edition page ----------------------------------------------------- */
+
+/* Text for HTML: escaped, valid UTF-8, without control and bidi control
+ * characters (the element's dir says which way it reads). */
+static void buf_add_html_n(struct buf *b, const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t l;
+	char tmp[8];
+
+	for (size_t i = 0; i < n; i += l) {
+		uint32_t c = utf8_next(u + i, n - i, &l);
+		switch (c) {
+		case '&': buf_add(b, "&amp;"); break;
+		case '<': buf_add(b, "&lt;"); break;
+		case '>': buf_add(b, "&gt;"); break;
+		case '"': buf_add(b, "&quot;"); break;
+		case '\'': buf_add(b, "&#39;"); break;
+		default:
+			if (c < 0x20 || (c >= 0x7f && c < 0xa0) || is_bidi_control(c))
+				break;
+			buf_addn(b, tmp, utf8_put(tmp, c));
+		}
+	}
+}
+
+static void buf_add_html(struct buf *b, const char *s)
+{
+	buf_add_html_n(b, s, strlen(s));
+}
+
+/* A relative URL for an edition path: every byte but RFC 3986's unreserved
+ * characters and "/" percent-encoded. */
+static void buf_add_href(struct buf *b, const char *path)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (const unsigned char *p = (const unsigned char *)path; *p != '\0'; p++) {
+		unsigned c = *p;
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+		    c == '~' || c == '/') {
+			buf_addc(b, (char)c);
+		} else {
+			char e[3] = {'%', hex[c >> 4], hex[c & 15]};
+			buf_addn(b, e, 3);
+		}
+	}
+}
+
+/* A language tag or direction as an attribute value: [A-Za-z0-9-] only. */
+static void buf_add_token(struct buf *b, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		char c = *s;
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '-')
+			buf_addc(b, c);
+	}
+}
+
+static size_t dirname_len(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash != NULL ? (size_t)(slash - path) : 0;
+}
+
+static int compare_placement(const void *pa, const void *pb, void *arg)
+{
+	const struct folio_article *v = arg;
+	const struct folio_article *a = &v[*(const size_t *)pa];
+	const struct folio_article *b = &v[*(const size_t *)pb];
+	size_t da = dirname_len(a->path), db = dirname_len(b->path);
+	int c = memcmp(a->path, b->path, da < db ? da : db);
+
+	if (c != 0)
+		return c;
+	if (da != db)
+		return da < db ? -1 : 1;
+	if ((a->date == NULL) != (b->date == NULL))
+		return a->date == NULL ? 1 : -1;
+	if (a->date != NULL && (c = strcmp(b->date, a->date)) != 0)
+		return c; /* newest first */
+	c = strcmp(a->path, b->path);
+	if (c != 0)
+		return c;
+	return *(const size_t *)pa < *(const size_t *)pb ? -1 : 1;
+}
+
+static int compare_lang_refs(const void *pa, const void *pb)
+{
+	const size_t *a = pa, *b = pb; /* {index, unused}: sorted by lang, then index */
+	int c = strcmp((const char *)(uintptr_t)a[1], (const char *)(uintptr_t)b[1]);
+	return c != 0 ? c : (a[0] > b[0]) - (a[0] < b[0]);
+}
+
+/* The page's own direction and language.  The edition's title, when it has
+ * letters, says which way the page runs (a "Cairo News Digest" of mostly
+ * Arabic articles is still an English page); else most articles do (ties:
+ * the first article's).  The language is the most common one among the
+ * articles running that way (ties: the first), or NULL.  O(n log n): an
+ * edition may have 100,000 articles. */
+static void page_language(const struct folio_manifest *m, const char *title,
+			  const char **lang, const char **dir)
+{
+	size_t rtl = 0, ltr = 0;
+	for (size_t i = 0; i < m->narticles; i++) {
+		bool r = m->articles[i].dir != NULL && strcmp(m->articles[i].dir, "rtl") == 0;
+		rtl += r;
+		ltr += !r;
+	}
+	*dir = rtl > ltr || (rtl == ltr && rtl > 0 && m->articles[0].dir != NULL &&
+			     strcmp(m->articles[0].dir, "rtl") == 0) ? "rtl" : "ltr";
+	bool letters = false;
+	const uint8_t *p = (const uint8_t *)title;
+	for (ucs4_t c; p != NULL && *p != 0 && !letters;) {
+		int n = u8_strmbtouc(&c, p);
+		if (n <= 0)
+			break;
+		letters = uc_is_alpha(c);
+		p += n;
+	}
+	if (letters) {
+		const char *detected_lang;
+		folio_text_detect(title, strlen(title), dir, &detected_lang);
+	}
+	*lang = NULL;
+	size_t (*refs)[2] = malloc((m->narticles + 1) * sizeof(*refs));
+	if (refs == NULL)
+		return; /* no lang attribute: the page still works */
+	size_t n = 0;
+	for (size_t i = 0; i < m->narticles; i++) {
+		const struct folio_article *a = &m->articles[i];
+		if (a->lang != NULL && a->dir != NULL && strcmp(a->dir, *dir) == 0) {
+			refs[n][0] = i;
+			refs[n][1] = (size_t)(uintptr_t)a->lang;
+			n++;
+		}
+	}
+	qsort(refs, n, sizeof(*refs), compare_lang_refs);
+	size_t best_count = 0, best_first = 0;
+	for (size_t i = 0; i < n;) {
+		size_t j = i + 1;
+		while (j < n && strcmp((const char *)(uintptr_t)refs[j][1],
+				       (const char *)(uintptr_t)refs[i][1]) == 0)
+			j++;
+		if (j - i > best_count || (j - i == best_count && refs[i][0] < best_first)) {
+			best_count = j - i;
+			best_first = refs[i][0];
+			*lang = (const char *)(uintptr_t)refs[i][1];
+		}
+		i = j;
+	}
+	free(refs);
+}
+
+static bool lang_is_arabic(const char *lang)
+{
+	return lang != NULL && strncmp(lang, "ar", 2) == 0 &&
+	       (lang[2] == '\0' || lang[2] == '-');
+}
+
+/* The page's own words, in English or Arabic. */
+struct wording {
+	const char *search, *results, *empty, *footer;
+	const char *article, *articles, *word, *words; /* after a number */
+};
+
+static const struct wording english = {
+	"Search", "Search results", "This edition has no articles.",
+	"Edition", "article", "articles", "word", "words",
+};
+
+static const struct wording arabic = {
+	"\xd8\xa8\xd8\xad\xd8\xab",                                 /* bahth */
+	"\xd9\x86\xd8\xaa\xd8\xa7\xd8\xa6\xd8\xac \xd8\xa7\xd9\x84\xd8\xa8\xd8\xad\xd8\xab",
+	"\xd9\x84\xd8\xa7 \xd9\x85\xd9\x82\xd8\xa7\xd9\x84\xd8\xa7\xd8\xaa "
+	"\xd9\x81\xd9\x8a \xd9\x87\xd8\xb0\xd8\xa7 \xd8\xa7\xd9\x84\xd8\xb9\xd8\xaf\xd8\xaf.",
+	"\xd8\xa7\xd9\x84\xd8\xb9\xd8\xaf\xd8\xaf",                 /* al-adad */
+	"\xd9\x85\xd9\x82\xd8\xa7\xd9\x84\xd8\xa9",                 /* maqala */
+	"\xd9\x85\xd9\x82\xd8\xa7\xd9\x84\xd8\xa9",
+	"\xd9\x83\xd9\x84\xd9\x85\xd8\xa9",                         /* kalima */
+	"\xd9\x83\xd9\x84\xd9\x85\xd8\xa9",
+};
+
+static const char page_css[] =
+	"*{box-sizing:border-box}"
+	"[hidden]{display:none!important}"
+	"html{-webkit-text-size-adjust:100%;text-size-adjust:100%}"
+	"body{margin:0 auto;max-width:52rem;padding:0 1rem 2rem;"
+	"font:1rem/1.55 system-ui,-apple-system,\"Segoe UI\",Roboto,\"Noto Sans\","
+	"\"Noto Naskh Arabic\",\"Noto Sans Arabic\",Tahoma,\"DejaVu Sans\",sans-serif;"
+	"color:#1b1b1b;background:#fdfdfb;overflow-wrap:break-word}"
+	"a{color:#0b4f9c}"
+	"header{padding:1.25rem 0 .75rem;border-bottom:2px solid #1b1b1b}"
+	"h1{margin:0;font-size:1.9rem;line-height:1.2}"
+	".edition-date{margin:.3rem 0 .8rem;color:#555}"
+	"#search{display:flex;gap:.5rem}"
+	"#q{flex:1;min-width:0;font:inherit;padding:.45rem .6rem;border:1px solid #888;"
+	"border-radius:.3rem;background:#fff;color:inherit}"
+	"#search button{font:inherit;padding:.45rem .9rem;border:1px solid #888;"
+	"border-radius:.3rem;background:#eee;color:inherit}"
+	"h2{font-size:1.25rem;margin:1.6rem 0 .6rem;padding-bottom:.2rem;"
+	"border-bottom:1px solid #ccc}"
+	"ol{list-style:none;margin:0;padding:0}"
+	"#results-status{color:#555;margin:.2rem 0 .6rem}"
+	"#results-list li{margin:0 0 .5rem}#results-list a{display:block}"
+	".article{overflow:hidden;padding:.8rem 0;border-bottom:1px solid #e3e3e3}"
+	".thumb{float:left;margin-right:.9rem}"
+	".article[dir=rtl] .thumb{float:right;margin-right:0;margin-left:.9rem}"
+	".thumb img{display:block;width:96px;height:96px;object-fit:cover;"
+	"border-radius:.25rem;background:#ddd}"
+	".article h3,.meta,.summary{overflow:hidden;margin:0}"
+	".article h3{font-size:1.1rem;line-height:1.35;margin-bottom:.2rem}"
+	".article-link{text-decoration:none}"
+	".article-link:hover,.article-link:focus{text-decoration:underline}"
+	".meta{font-size:.85rem;color:#555}"
+	".summary{margin-top:.3rem}"
+	"footer{margin-top:2rem;font-size:.85rem;color:#555}"
+	"@media (max-width:30rem){h1{font-size:1.5rem}"
+	".thumb img{width:72px;height:72px}}"
+	"@media (prefers-color-scheme:dark){"
+	"body{color:#e4e4e4;background:#141414}a{color:#8fc1ff}"
+	"header{border-color:#e4e4e4}h2{border-color:#444}.article{border-color:#2c2c2c}"
+	".edition-date,.meta,#results-status,footer{color:#aaa}"
+	"#q{background:#222;border-color:#666}#search button{background:#333;border-color:#666}}";
+
+static void add_meta(struct buf *b, const struct folio_article *a,
+		     const struct wording *w)
+{
+	bool any = false;
+
+	if (a->date == NULL && a->author == NULL && a->words == 0)
+		return;
+	buf_add(b, "\n    <p class=\"meta\">");
+	if (a->date != NULL) {
+		buf_add(b, "<time datetime=\"");
+		buf_add_html(b, a->date);
+		buf_add(b, "\">");
+		buf_add_html_n(b, a->date, strnlen(a->date, 10)); /* the day */
+		buf_add(b, "</time>");
+		any = true;
+	}
+	if (a->author != NULL) {
+		buf_add(b, any ? " \xc2\xb7 " : "");
+		buf_add_html(b, a->author);
+		any = true;
+	}
+	if (a->words > 0) {
+		/* English words in a Persian card, say, need their own direction */
+		const char *wdir = w == &arabic ? "rtl" : "ltr";
+		bool isolate = strcmp(wdir, dir_value(a->dir)) != 0;
+		buf_add(b, any ? " \xc2\xb7 " : "");
+		if (isolate) {
+			buf_add(b, "<span dir=\"");
+			buf_add(b, wdir);
+			buf_add(b, "\">");
+		}
+		buf_addu(b, a->words);
+		buf_addc(b, ' ');
+		buf_add(b, a->words == 1 ? w->word : w->words);
+		if (isolate)
+			buf_add(b, "</span>");
+	}
+	buf_add(b, "</p>");
+}
+
+static void add_article(struct buf *b, const struct folio_article *a)
+{
+	const struct wording *w = lang_is_arabic(a->lang) ? &arabic : &english;
+
+	buf_add(b, "\n   <li class=\"article\"");
+	if (a->lang != NULL) {
+		buf_add(b, " lang=\"");
+		buf_add_token(b, a->lang);
+		buf_addc(b, '"');
+	}
+	buf_add(b, " dir=\"");
+	buf_add(b, dir_value(a->dir));
+	buf_add(b, "\">");
+	if (a->thumbnail != NULL) {
+		buf_add(b, "\n    <a class=\"thumb\" href=\"");
+		buf_add_href(b, a->path);
+		buf_add(b, "\" tabindex=\"-1\" aria-hidden=\"true\"><img src=\"");
+		buf_add_href(b, a->thumbnail);
+		buf_add(b, "\" alt=\"\" loading=\"lazy\"></a>");
+	}
+	buf_add(b, "\n    <h3><a class=\"article-link\" href=\"");
+	buf_add_href(b, a->path);
+	buf_add(b, "\">");
+	buf_add_html(b, a->title);
+	buf_add(b, "</a></h3>");
+	add_meta(b, a, w);
+	if (a->summary != NULL) {
+		buf_add(b, "\n    <p class=\"summary\">");
+		buf_add_html(b, a->summary);
+		buf_add(b, "</p>");
+	}
+	buf_add(b, "\n   </li>");
+}
+
+int folio_reader_index_page(folio_ctx *ctx, const struct folio_manifest *m,
+			    char **out, size_t *len)
+{
+	const char *title = m->title != NULL && *m->title != '\0' ? m->title : m->channel;
+	const char *lang, *dir;
+	page_language(m, title, &lang, &dir);
+	const struct wording *w = lang_is_arabic(lang) ? &arabic : &english;
+	size_t *order = NULL;
+	struct buf b = {0};
+	char created[32];
+	int rc;
+
+	*out = NULL;
+	*len = 0;
+	if ((rc = check_articles(ctx, m, "index.html")) != FOLIO_OK)
+		return rc;
+	if (title == NULL)
+		title = "";
+	if (m->narticles > 0) {
+		order = malloc(m->narticles * sizeof *order);
+		if (order == NULL)
+			goto oom;
+		for (size_t i = 0; i < m->narticles; i++)
+			order[i] = i;
+		qsort_r(order, m->narticles, sizeof *order, compare_placement,
+			m->articles);
+	}
+	folio_time_format(created, m->created);
+	created[10] = '\0';
+
+	buf_add(&b, "<!DOCTYPE html>\n<html");
+	if (lang != NULL) {
+		buf_add(&b, " lang=\"");
+		buf_add_token(&b, lang);
+		buf_addc(&b, '"');
+	}
+	buf_add(&b, " dir=\"");
+	buf_add(&b, dir);
+	buf_add(&b, "\">\n<head><meta charset=\"utf-8\">"
+		"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+		"<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+		"script-src 'self' file:; style-src 'unsafe-inline'; "
+		"img-src 'self' file: data:; form-action 'self' file:\">\n"
+		"<meta name=\"color-scheme\" content=\"light dark\">\n<title>");
+	buf_add_html(&b, title);
+	buf_add(&b, "</title><style>");
+	buf_add(&b, page_css);
+	buf_add(&b, "</style></head>\n<body>\n<header><h1 id=\"edition-title\" dir=\"auto\">");
+	buf_add_html(&b, title);
+	buf_add(&b, "</h1>\n <p class=\"edition-date\"><time datetime=\"");
+	buf_add(&b, created);
+	buf_add(&b, "\">");
+	buf_add(&b, created);
+	buf_add(&b, "</time> \xc2\xb7 ");
+	buf_addu(&b, m->narticles);
+	buf_addc(&b, ' ');
+	buf_add(&b, m->narticles == 1 ? w->article : w->articles);
+	buf_add(&b, "</p>\n <form id=\"search\" action=\"index.html\" method=\"get\" role=\"search\">\n"
+		"  <input id=\"q\" name=\"q\" type=\"search\" dir=\"auto\" autocomplete=\"off\" "
+		"aria-label=\"");
+	buf_add(&b, w->search);
+	buf_add(&b, "\" placeholder=\"");
+	buf_add(&b, w->search);
+	buf_add(&b, "\"><button type=\"submit\">");
+	buf_add(&b, w->search);
+	buf_add(&b, "</button></form>\n</header>\n<main>\n"
+		" <section id=\"results\" hidden><h2>");
+	buf_add(&b, w->results);
+	buf_add(&b, "</h2><p id=\"results-status\"></p><ol id=\"results-list\"></ol></section>");
+	if (m->narticles == 0) {
+		buf_add(&b, "\n <p class=\"empty\">");
+		buf_add(&b, w->empty);
+		buf_add(&b, "</p>");
+	}
+	size_t section = 0;
+	for (size_t k = 0; k < m->narticles; k++) {
+		const struct folio_article *a = &m->articles[order[k]];
+		size_t dl = dirname_len(a->path);
+		bool first = k == 0;
+		if (!first) {
+			const char *prev = m->articles[order[k - 1]].path;
+			first = dirname_len(prev) != dl || memcmp(prev, a->path, dl) != 0;
+		}
+		if (first) {
+			if (k > 0)
+				buf_add(&b, "\n  </ol></section>");
+			buf_add(&b, "\n <section class=\"section\" id=\"s-");
+			buf_addu(&b, ++section);
+			buf_add(&b, "\"><h2 dir=\"auto\">");
+			if (dl == 0) {
+				buf_add_html(&b, title);
+			} else {
+				char *folder = strndup(a->path, dl);
+				if (folder == NULL)
+					goto oom;
+				buf_add_html(&b, folder);
+				free(folder);
+			}
+			buf_add(&b, "</h2>\n  <ol class=\"articles\">");
+		}
+		add_article(&b, a);
+	}
+	if (m->narticles > 0)
+		buf_add(&b, "\n  </ol></section>");
+	buf_add(&b, "\n</main>\n<footer><p>");
+	buf_add(&b, w->footer);
+	buf_addc(&b, ' ');
+	buf_addu(&b, m->edition);
+	if (m->channel != NULL) {
+		buf_add(&b, " \xc2\xb7 <span dir=\"ltr\">");
+		buf_add_html(&b, m->channel);
+		buf_add(&b, "</span>");
+	}
+	buf_add(&b, "</p></footer>\n<script src=\"" FOLIO_SEARCH_INDEX "\"></script>"
+		"<script src=\"" FOLIO_SEARCH_SCRIPT "\"></script>\n</body></html>\n");
+	if (b.oom)
+		goto oom;
+	free(order);
+	*out = b.p;
+	*len = b.len;
+	return FOLIO_OK;
+oom:
+	free(order);
+	free(b.p);
+	return folio_fail(ctx, FOLIO_ESYSTEM, "cannot make 'index.html': out of memory");
+}

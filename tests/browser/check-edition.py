@@ -1,0 +1,632 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: ISC
+"""Checks an unpacked folio edition in a real, headless Chromium, from file://,
+with the network made unusable.
+
+    check-edition.py EDITION OUTDIR EXPECT.json [--fold-cases FILE] [--token-cases FILE]
+    check-edition.py --expect-leak PAGE
+
+EXPECT.json (written by tests/cli/95-browser.sh):
+  {"articles": [{"path", "title", "dir"}, ...],   every article, exactly
+   "pinned":   [{"path", "title", "dir"}, ...],   facts fixed by hand (each
+                                                  must also be on the page)
+   "searches": [{"query", "expect": [path, ...], "first": path?}, ...],
+   "rtl_article": {"path", "title", "lang", "csp"?},  a page that must be rtl
+                                                  (csp: false when it is not a
+                                                  page folio rendered)
+   "screenshot_search": query}                    for search-ar.png
+
+Each check prints "ok: ..." or "FAIL: ..."; the exit status is 1 if any
+check failed, 2 if the browser could not be run at all.
+
+--expect-leak PAGE is the negative control: PAGE makes requests to the
+network and has a script error; the run passes only if the network and the
+console detectors both see them, which proves that they can fail.
+
+Needs python3-selenium (4.x), python3-pil, chromium and chromium-driver;
+FOLIO_CHROMIUM and FOLIO_CHROMEDRIVER override /usr/bin/chromium and
+/usr/bin/chromedriver.
+"""
+
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+import urllib.parse
+from html.parser import HTMLParser
+
+from selenium import webdriver
+from selenium.common.exceptions import TimeoutException, WebDriverException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import WebDriverWait
+
+CHROMIUM = os.environ.get("FOLIO_CHROMIUM", "/usr/bin/chromium")
+CHROMEDRIVER = os.environ.get("FOLIO_CHROMEDRIVER", "/usr/bin/chromedriver")
+PAGE_LOAD_TIMEOUT = 30
+# Seconds to wait for search results; cut short once a wait has timed out so
+# that a broken search fails in seconds, not minutes.
+wait_s = 5
+
+failures = 0
+
+
+def ok(msg):
+    print("ok: " + msg, flush=True)
+
+
+def fail(msg):
+    global failures
+    failures += 1
+    print("FAIL: " + msg, flush=True)
+
+
+def check(cond, good, bad):
+    if cond:
+        ok(good)
+    else:
+        fail(bad)
+    return cond
+
+
+def file_url(path):
+    return "file://" + urllib.parse.quote(os.path.abspath(path), safe="/")
+
+
+def start_driver(profile):
+    o = webdriver.ChromeOptions()
+    o.binary_location = CHROMIUM
+    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+              "--no-first-run", "--no-default-browser-check", "--disable-background-networking",
+              "--disable-component-update", "--disable-sync", "--disable-default-apps",
+              "--disable-domain-reliability", "--disable-extensions",
+              # No host name resolves: a request that slips through fails at
+              # once with ERR_NAME_NOT_RESOLVED instead of reaching anything.
+              "--host-resolver-rules=MAP * ~NOTFOUND",
+              "--user-data-dir=" + profile, "--window-size=1280,900", "--lang=en-US"):
+        o.add_argument(a)
+    o.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
+    d = webdriver.Chrome(service=Service(CHROMEDRIVER), options=o)
+    d.set_page_load_timeout(PAGE_LOAD_TIMEOUT)
+    d.set_script_timeout(PAGE_LOAD_TIMEOUT)
+    return d
+
+
+class Logs:
+    """Accumulates the performance (network) and browser (console) logs;
+    chromedriver hands each entry out once."""
+
+    def __init__(self, d):
+        self.d = d
+        self.requests = []   # (url, documentURL, blocked reason)
+        self.blocked = {}    # requestId -> blockedReason
+        self.ids = {}        # requestId -> index in requests
+        self.console = []    # (level, message)
+
+    def drain(self):
+        for e in self.d.get_log("performance"):
+            m = json.loads(e["message"])["message"]
+            p = m.get("params", {})
+            if m["method"] == "Network.requestWillBeSent":
+                self.ids[p["requestId"]] = len(self.requests)
+                self.requests.append([p["request"]["url"], p.get("documentURL", ""), ""])
+            elif m["method"] == "Network.loadingFailed":
+                i = self.ids.get(p.get("requestId"))
+                if i is not None:
+                    self.requests[i][2] = p.get("blockedReason") or p.get("errorText", "")
+        for e in self.d.get_log("browser"):
+            self.console.append((e["level"], e["message"]))
+
+    def reset(self):
+        self.drain()
+        self.requests, self.ids, self.console = [], {}, []
+
+
+# Only these URL schemes are local.  What Chromium 156 really emits in the
+# performance log for a file:// edition: the page itself, its scripts,
+# stylesheets and images (file:), and the data: URLs it decodes (data: images,
+# and Chromium's own inline data: icons).  Nothing else appears once the
+# start-up tab (see below) is out of the way; blob: and about:blank are local
+# by construction.  Anything else (http, https, ws, ftp, chrome-extension...)
+# is a failure, even when CSP blocked it: the page must not even try.
+LOCAL = ("file:", "data:", "blob:", "about:blank")
+
+
+# The CSP probe (csp_probe) asks for these on purpose, and reports itself
+# any that the CSP let through; they are left out of the network report.
+PROBE_HOST = "folio-csp-probe.invalid"
+
+
+def is_probe(url):
+    return urllib.parse.urlsplit(url).hostname == PROBE_HOST
+
+
+def nonlocal_requests(logs):
+    return [r for r in logs.requests if not r[0].startswith(LOCAL) and not is_probe(r[0])]
+
+
+def csp_probe(d, logs, what):
+    """Whether the page's Content-Security-Policy really blocks the network:
+    an image and a fetch() to an http URL must both be refused by CSP."""
+    logs.drain()
+    n = len(logs.requests)
+    v = d.execute_async_script("""
+        var done = arguments[arguments.length - 1], seen = [];
+        document.addEventListener('securitypolicyviolation', function (e) {
+            seen.push(e.effectiveDirective + ' ' + e.blockedURI); });
+        var i = new Image(); i.src = 'http://%s/probe.png';
+        try { fetch('https://%s/probe.json').catch(function () {}); } catch (e) { seen.push('fetch threw ' + e); }
+        setTimeout(function () { done(seen); }, 300);""" % (PROBE_HOST, PROBE_HOST))
+    logs.drain()
+    # A fetch() that CSP refuses never reaches the network stack (no log
+    # entry); the image shows up as a request that failed with reason "csp".
+    went = sorted({r[0] for r in logs.requests[n:] if is_probe(r[0]) and r[2] != "csp"})
+    check(not went and any(x.startswith("img-src") for x in v) and any(x.startswith("connect-src") for x in v),
+          "the Content-Security-Policy of %s blocks http images and fetch()" % what,
+          "the Content-Security-Policy of %s does not block the network (violations: %s; not blocked: %s)"
+          % (what, v, went))
+
+
+def load(d, logs, url):
+    d.get(url)
+    WebDriverWait(d, PAGE_LOAD_TIMEOUT).until(
+        lambda d: d.execute_script("return document.readyState") == "complete")
+    logs.drain()
+
+
+def screenshot(d, path, full=True):
+    """A PNG of the page, the whole page height when full."""
+    try:
+        if full:
+            w, h = d.execute_script(
+                "var e = document.documentElement;"
+                "return [Math.max(e.scrollWidth, e.clientWidth), Math.max(e.scrollHeight, e.clientHeight)];")
+            h = min(max(h, 1), 16000)
+            r = d.execute_cdp_cmd("Page.captureScreenshot", {
+                "format": "png", "captureBeyondViewport": True,
+                "clip": {"x": 0, "y": 0, "width": w, "height": h, "scale": 1}})
+            import base64
+            open(path, "wb").write(base64.b64decode(r["data"]))
+        else:
+            d.save_screenshot(path)
+    except WebDriverException as e:
+        fail("screenshot %s: %s" % (path, e.msg))
+        return
+    from PIL import Image
+    try:
+        im = Image.open(path).convert("RGB")
+    except Exception as e:  # noqa: BLE001 - any decoding problem is a failure
+        fail("screenshot %s is not a PNG: %s" % (path, e))
+        return
+    colours = im.getcolors(maxcolors=1 << 20)
+    n = len(colours) if colours is not None else 1 << 20
+    # A blank page is one or two colours; text with anti-aliasing is dozens.
+    check(n > 16, "screenshot %s (%dx%d, %d colours)" % (os.path.basename(path), im.width, im.height, n),
+          "screenshot %s looks blank (%d colours)" % (path, n))
+
+
+class LinkParser(HTMLParser):
+    """a.article-link hrefs, without running any script."""
+
+    def __init__(self):
+        super().__init__()
+        self.links = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "a" and "article-link" in (a.get("class") or "").split():
+            self.links.append(a.get("href") or "")
+
+
+# RFC 3986 unreserved characters, "/" and %XX escapes: all an href may hold.
+HREF_RE = re.compile(r"^(?:[A-Za-z0-9._~/-]|%[0-9A-Fa-f]{2})+$")
+
+
+def edition_path(url, base):
+    """The edition path a resolved URL points to, or None outside it."""
+    u = urllib.parse.urlsplit(url)
+    if u.scheme != "file":
+        return None
+    p = urllib.parse.unquote(u.path)
+    return p[len(base):] if p.startswith(base) else None
+
+
+def result_set(d):
+    return d.execute_script("""
+        var s = document.getElementById('results');
+        if (!s || s.hidden || getComputedStyle(s).display === 'none') return null;
+        return Array.prototype.map.call(document.querySelectorAll('#results-list a'),
+            function (a) { return [a.href, a.textContent.trim(), a.getAttribute('dir') || '',
+                                   a.getAttribute('lang') || '']; });""")
+
+
+def wait_results(d, want, base):
+    """Waits until #results shows exactly the paths in want; returns what it
+    last saw (None: hidden)."""
+    seen = [None]
+
+    def done(d):
+        r = result_set(d)
+        seen[0] = r
+        return r is not None and sorted(edition_path(x[0], base) or x[0] for x in r) == want
+    global wait_s
+    try:
+        WebDriverWait(d, wait_s, poll_frequency=0.1).until(done)
+    except TimeoutException:
+        wait_s = 1
+    return seen[0]
+
+
+def check_search(d, logs, index_url, base, s, titles, mode):
+    q, want = s["query"], sorted(s["expect"])
+    r = wait_results(d, want, base)
+    what = "%s search %r" % (mode, q)
+    if r is None:
+        fail("%s: #results stays hidden (want %s)" % (what, want))
+        return
+    got = [edition_path(x[0], base) or x[0] for x in r]
+    if not check(sorted(got) == want, "%s finds %s" % (what, want or "nothing"),
+                 "%s finds %s, want %s" % (what, got, want)):
+        return
+    for url, text, dr, lang in r:
+        p = edition_path(url, base)
+        if p in titles and text != titles[p]:
+            fail("%s: result %s has text %r, want %r" % (what, p, text, titles[p]))
+        if not dr:
+            fail("%s: result %s has no dir attribute" % (what, p))
+    if s.get("first") and got and got[0] != s["first"]:
+        fail("%s: first result is %s, want %s (title matches first)" % (what, got[0], s["first"]))
+    status = d.execute_script("var e = document.getElementById('results-status'); return e ? e.textContent : null")
+    check(bool(status and status.strip()), "%s: #results-status says %r" % (what, status),
+          "%s: #results-status is empty" % what)
+
+
+def run_edition(d, logs, edition, outdir, exp, fold_cases, token_cases):
+    edition = os.path.abspath(edition)
+    base = edition + "/"
+    index = os.path.join(edition, "index.html")
+    index_url = file_url(index)
+    arts = exp["articles"]
+    titles = {a["path"]: a["title"] for a in arts}
+    dirs = {a["path"]: a["dir"] for a in arts}
+
+    # 2b. without JS: the list is in the page source itself.
+    try:
+        src = open(index, encoding="utf-8").read()
+    except OSError as e:
+        fail("cannot read %s: %s" % (index, e.strerror))
+        return
+    lp = LinkParser()
+    lp.feed(src)
+    raw = [urllib.parse.unquote(h) for h in lp.links]
+    check(sorted(raw) == sorted(titles), "index.html lists the %d articles in its HTML (no script needed)" % len(raw),
+          "index.html source links %s, want %s" % (sorted(raw), sorted(titles)))
+    bad = [h for h in lp.links if not HREF_RE.match(h)]
+    check(not bad, "article hrefs are percent-encoded relative paths",
+          "article hrefs not percent-encoded per RFC 3986: %s" % bad)
+
+    # 2c. with scripts disabled in the browser: the list shows, results hidden.
+    d.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": True})
+    try:
+        # The form works without script too (and form-action lets it):
+        # it loads index.html?q=..., which is the plain list again.
+        load(d, logs, index_url)
+        try:
+            d.find_element(By.ID, "q").send_keys("nile")
+            d.find_element(By.CSS_SELECTOR, "form#search [type=submit]").click()
+            WebDriverWait(d, 5).until(lambda d: "q=nile" in d.current_url)
+            WebDriverWait(d, 5).until(lambda d: d.execute_script("return document.readyState") == "complete")
+            ok("without JavaScript the search form loads %s" % d.current_url.rsplit("/", 1)[-1])
+        except (TimeoutException, WebDriverException) as e:
+            fail("without JavaScript the search form does not submit to index.html?q=... (%s; at %s)"
+                 % (type(e).__name__, d.current_url))
+        logs.drain()
+        n = len([e for e in d.find_elements(By.CSS_SELECTOR, "a.article-link") if e.is_displayed()])
+        check(n == len(arts), "without JavaScript the page shows %d article links" % n,
+              "without JavaScript the page shows %d article links, want %d" % (n, len(arts)))
+        hidden = d.execute_script("var s = document.getElementById('results'); return !s || s.hidden")
+        check(hidden, "without JavaScript #results stays hidden", "without JavaScript #results is shown")
+    finally:
+        d.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": False})
+
+    # 1. the edition page lists every article, with its title and link.
+    load(d, logs, index_url)
+    links = d.execute_script("""
+        return Array.prototype.map.call(document.querySelectorAll('a.article-link'), function (a) {
+            var li = a.closest('li.article');
+            return [a.href, a.textContent.trim(), li ? getComputedStyle(li).direction : null,
+                    li ? li.getAttribute('lang') : null];
+        });""")
+    got = {}
+    for href, text, direction, lang in links:
+        p = edition_path(href, base)
+        if p is None:
+            fail("article link %s points outside the edition" % href)
+            continue
+        if p in got:
+            fail("article %s is listed twice" % p)
+        got[p] = (text, direction, lang)
+    check(len(links) == len(arts), "index.html has %d a.article-link" % len(links),
+          "index.html has %d a.article-link, want %d" % (len(links), len(arts)))
+    missing = sorted(set(titles) - set(got))
+    extra = sorted(set(got) - set(titles))
+    check(not missing and not extra, "every article is listed, nothing else",
+          "articles missing from index.html: %s; unexpected: %s" % (missing, extra))
+    wrong_t = ["%s: %r, want %r" % (p, got[p][0], titles[p]) for p in sorted(got) if p in titles and got[p][0] != titles[p]]
+    check(not wrong_t, "every article link shows its title", "wrong titles: %s" % "; ".join(wrong_t))
+    # 2. each article in its own direction.
+    wrong_d = ["%s: %s, want %s" % (p, got[p][1], dirs[p]) for p in sorted(got) if p in dirs and got[p][1] != dirs[p]]
+    check(not wrong_d, "every li.article has its computed direction (%d rtl)" %
+          sum(1 for p in got if got[p][1] == "rtl"), "wrong direction: %s" % "; ".join(wrong_d))
+    nolink = [p for p in sorted(got) if not os.path.isfile(os.path.join(edition, p))]
+    check(not nolink, "every article link leads to a file", "article links to missing files: %s" % nolink)
+    for pin in exp.get("pinned", []):
+        p = pin["path"]
+        if p not in got:
+            fail("pinned article %s is not on the edition page" % p)
+            continue
+        check(got[p][0] == pin["title"] and got[p][1] == pin["dir"],
+              "pinned article %s: title and direction %s" % (p, pin["dir"]),
+              "pinned article %s shows %r %s, want %r %s" % (p, got[p][0], got[p][1], pin["title"], pin["dir"]))
+    h1 = d.execute_script("var h = document.querySelector('h1#edition-title'); return h ? h.textContent.trim() : null")
+    check(bool(h1), "h1#edition-title is %r" % h1, "no h1#edition-title (or it is empty)")
+    for sel in ("form#search", "input#q", "section#results", "#results-list"):
+        check(d.find_elements(By.CSS_SELECTOR, sel), "%s present" % sel, "%s missing" % sel)
+    broken = d.execute_script("""
+        return Array.prototype.filter.call(document.images, function (i) {
+            return !(i.complete && i.naturalWidth > 0); }).map(function (i) { return i.src; });""")
+    # Thumbnails are loading="lazy": scroll through the page so that each loads.
+    if broken:
+        d.execute_script("document.querySelectorAll('img').forEach(function (i) { i.loading = 'eager'; });")
+        time.sleep(0.5)
+        broken = d.execute_script("""
+            return Array.prototype.filter.call(document.images, function (i) {
+                return !(i.complete && i.naturalWidth > 0); }).map(function (i) { return i.src; });""")
+    nimg = d.execute_script("return document.images.length")
+    check(not broken, "all %d images on the edition page load" % nimg, "images that do not load: %s" % broken)
+    check(d.execute_script("return !!(window.folioSearch && window.folioSearch.fold)"),
+          "window.folioSearch.fold exists", "window.folioSearch.fold is missing")
+    screenshot(d, os.path.join(outdir, "edition.png"))
+    csp_probe(d, logs, "index.html")
+
+    # 3. search: from the URL, and typed (live).
+    for s in exp.get("searches", []):
+        load(d, logs, index_url + "?q=" + urllib.parse.quote(s["query"], safe=""))
+        check_search(d, logs, index_url, base, s, titles, "URL")
+        v = d.execute_script("var q = document.getElementById('q'); return q ? q.value : null")
+        check(v == s["query"], "URL search %r fills #q" % s["query"],
+              "URL search %r: #q holds %r" % (s["query"], v))
+        if s["query"] == exp.get("screenshot_search"):
+            screenshot(d, os.path.join(outdir, "search-ar.png"))
+    for s in exp.get("searches", []):
+        load(d, logs, index_url)
+        q = d.find_element(By.ID, "q")
+        q.send_keys(s["query"])
+        check_search(d, logs, index_url, base, s, titles, "live")
+    # submitting the form loads index.html?q=..., then an emptied box hides #results.
+    if exp.get("searches"):
+        s = exp["searches"][0]
+        load(d, logs, index_url)
+        q = d.find_element(By.ID, "q")
+        q.send_keys(s["query"])
+        q.send_keys(Keys.ENTER)
+        try:
+            WebDriverWait(d, max(wait_s, 2)).until(lambda d: "q=" in d.current_url)
+            WebDriverWait(d, max(wait_s, 2)).until(lambda d: d.execute_script("return document.readyState") == "complete")
+            check_search(d, logs, index_url, base, s, titles, "submitted")
+        except TimeoutException:
+            fail("submitting the search form does not load index.html?q=... (now at %s)" % d.current_url)
+        q = d.find_element(By.ID, "q")
+        q.send_keys(Keys.CONTROL, "a")
+        q.send_keys(Keys.BACKSPACE)
+        try:
+            WebDriverWait(d, max(wait_s, 2)).until(lambda d: result_set(d) is None)
+            ok("an emptied search box hides #results")
+        except TimeoutException:
+            fail("an emptied search box leaves #results shown")
+    logs.drain()
+
+    # 5. the JS fold agrees with the C fold on every case.
+    if fold_cases or token_cases:
+        load(d, logs, index_url)
+    if fold_cases:
+        case_parity(d, fold_cases, 2, ["fold"])
+    if token_cases:
+        case_parity(d, token_cases, 3, ["tokens", "indexed"])
+
+    # 4. the right-to-left article page; and every article page opens cleanly.
+    ra = exp.get("rtl_article")
+    if ra:
+        load(d, logs, file_url(os.path.join(edition, ra["path"])))
+        r = d.execute_script("""
+            var h = document.querySelector('h1');
+            return [getComputedStyle(document.documentElement).direction,
+                    getComputedStyle(document.body).direction,
+                    document.documentElement.getAttribute('lang') || '',
+                    h ? h.textContent.trim() : null];""")
+        check(r[0] == "rtl" and r[1] == "rtl", "%s is right-to-left" % ra["path"],
+              "%s: computed direction html %s, body %s, want rtl" % (ra["path"], r[0], r[1]))
+        check(r[2].lower().startswith(ra.get("lang", "ar")), "%s has lang %s" % (ra["path"], r[2]),
+              "%s: lang %r, want %s..." % (ra["path"], r[2], ra.get("lang", "ar")))
+        check(r[3] == ra["title"], "%s: h1 is its title" % ra["path"],
+              "%s: h1 is %r, want %r" % (ra["path"], r[3], ra["title"]))
+        screenshot(d, os.path.join(outdir, "article-ar.png"))
+        if ra.get("csp", True):  # a rendered page; pages kept as they are have none
+            csp_probe(d, logs, ra["path"])
+    for a in arts:
+        load(d, logs, file_url(os.path.join(edition, a["path"])))
+    ok("opened all %d article pages" % len(arts))
+
+
+def unescape_case(s):
+    """The escapes of tests/reader/fold-cases.txt: \\u{HEX} and \\\\."""
+    return re.sub(r"\\(?:u\{([0-9A-Fa-f]{1,6})\}|(\\))",
+                  lambda m: chr(int(m.group(1), 16)) if m.group(1) else "\\", s)
+
+
+def read_cases(path, columns):
+    """Lines of `columns` tab-separated fields; # comments and blank lines
+    skipped.  Returns (fields..., line number) tuples."""
+    out = []
+    with open(path, encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            line = line.rstrip("\n")
+            if not line.strip() or line.startswith("#"):
+                continue
+            cols = line.split("\t")
+            if len(cols) != columns:
+                raise SystemExit("%s:%d: want %d tab-separated fields" % (path, n, columns))
+            out.append(tuple(unescape_case(c) for c in cols) + (n,))
+    return out
+
+
+def case_parity(d, path, columns, exprs):
+    """Runs folioSearch.fold, or .tokens and .indexed joined by spaces, over
+    every case's first field and compares with the following fields.  (No
+    eval or new Function: the page's CSP has no 'unsafe-eval'.)"""
+    cases = read_cases(path, columns)
+    outs = d.execute_script("""
+        var fs = window.folioSearch || {}, ins = arguments[0], ks = arguments[1];
+        return ins.map(function (s) { return ks.map(function (k) {
+            try { var r = fs[k](s); return k === 'fold' ? r : r.join(' '); }
+            catch (e) { return '!' + e; } }); });""",
+        [c[0] for c in cases], exprs)
+    bad = []
+    for c, o in zip(cases, outs):
+        for k, e in enumerate(exprs):
+            if o[k] != c[k + 1]:
+                bad.append("%s line %d: folioSearch.%s(%s) = %s, want %s" % (
+                    os.path.basename(path), c[-1], e, ascii(c[0]), ascii(o[k]), ascii(c[k + 1])))
+    for b in bad[:20]:
+        fail(b)
+    if len(bad) > 20:
+        fail("... and %d more mismatches in %s" % (len(bad) - 20, path))
+    if not bad:
+        ok("search.js agrees with all %d cases of %s" % (len(cases), os.path.basename(path)))
+
+
+def counted(items):
+    """Distinct items in first-seen order, with how many times each came."""
+    n = {}
+    for i in items:
+        n[i] = n.get(i, 0) + 1
+    return [(i, c) for i, c in n.items()]
+
+
+def report_console(logs, what):
+    # The CSP probe's own violation reports are expected.
+    severe = [re.sub(r"\?q=\S*", "?q=...", m) for lvl, m in logs.console
+              if lvl == "SEVERE" and PROBE_HOST not in m]
+    for m, c in counted(severe):
+        fail("console error%s: %s" % (" (%d times)" % c if c > 1 else "", m))
+    other = [(lvl, m) for lvl, m in logs.console if lvl != "SEVERE" and PROBE_HOST not in m]
+    if not severe:
+        ok("no console errors on %s (%d other messages)" % (what, len(other)))
+    for lvl, m in other:
+        print("note: console %s: %s" % (lvl, m))
+    return severe
+
+
+def report_network(logs, what):
+    bad = nonlocal_requests(logs)
+    first = {}
+    for url, doc, why in bad:
+        first.setdefault(url, (doc, why))
+    for url, c in counted([r[0] for r in bad]):
+        doc, why = first[url]
+        fail("network request to %s%s (first from %s%s)" % (
+            url, " (%d times)" % c if c > 1 else "", doc or "?", "; " + why if why else ""))
+    if not bad:
+        mine = [r for r in logs.requests if not is_probe(r[0])]
+        schemes = sorted({r[0].split(":", 1)[0] for r in mine})
+        ok("%d requests on %s, all local (%s)" % (len(mine), what, ", ".join(schemes)))
+    return bad
+
+
+def main(argv):
+    leak = None
+    fold_cases = token_cases = None
+    args = []
+    i = 0
+    while i < len(argv):
+        if argv[i] == "--expect-leak" and i + 1 < len(argv):
+            leak = argv[i + 1]
+            i += 2
+        elif argv[i] == "--fold-cases" and i + 1 < len(argv):
+            fold_cases = argv[i + 1]
+            i += 2
+        elif argv[i] == "--token-cases" and i + 1 < len(argv):
+            token_cases = argv[i + 1]
+            i += 2
+        else:
+            args.append(argv[i])
+            i += 1
+    if (leak is None and len(args) != 3) or (leak is not None and args):
+        sys.stderr.write(__doc__)
+        return 2
+    exp = None
+    if leak is None:
+        edition, outdir, expfile = args
+        if not os.path.isfile(os.path.join(edition, "index.html")):
+            fail("%s has no index.html" % edition)
+            return 1
+        with open(expfile, encoding="utf-8") as f:
+            exp = json.load(f)
+        os.makedirs(outdir, exist_ok=True)
+
+    t0 = time.time()
+    profile = tempfile.mkdtemp(prefix="folio-chromium.")
+    d = None
+    try:
+        try:
+            d = start_driver(profile)
+        except WebDriverException as e:
+            print("FAIL: cannot start chromium through chromedriver: %s" % (e.msg or e), flush=True)
+            return 2
+        logs = Logs(d)
+        # The start-up tab is Chromium's new-tab page: it tries a remote NTP
+        # (fails: no host resolves) and falls back to chrome:// resources.
+        # That is the browser, not the edition: let it settle and forget it.
+        d.get("about:blank")
+        time.sleep(0.3)
+        logs.reset()
+        if leak is not None:
+            load(d, logs, file_url(leak))
+            time.sleep(0.5)
+            logs.drain()
+            bad = nonlocal_requests(logs)
+            for url, doc, why in bad:
+                print("seen: network request to %s%s" % (url, " (" + why + ")" if why else ""))
+            severe = [m for lvl, m in logs.console if lvl == "SEVERE"]
+            for m in severe:
+                print("seen: console SEVERE %s" % m)
+            check(bad, "the network detector sees %d non-local request(s)" % len(bad),
+                  "the network detector saw no request from a leaky page")
+            check(severe, "the console detector sees %d error(s)" % len(severe),
+                  "the console detector saw no error on a page with a script error")
+        else:
+            run_edition(d, logs, edition, outdir, exp, fold_cases, token_cases)
+            logs.drain()
+            # 6. and 7., over everything the checks above opened.
+            report_network(logs, "the edition")
+            report_console(logs, "the edition")
+    except WebDriverException as e:
+        fail("browser error: %s" % (e.msg or e))
+    finally:
+        if d is not None:
+            try:
+                d.quit()
+            except Exception:  # noqa: BLE001 - quitting is best effort
+                pass
+        shutil.rmtree(profile, ignore_errors=True)
+    print("%s in %.1f s" % ("%d check(s) failed" % failures if failures else "all checks passed",
+                            time.time() - t0), flush=True)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
