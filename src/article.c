@@ -30,77 +30,6 @@
 #define IMAGE_MIN_SIZE 100
 #define BEFORE_H1_MAX 256
 
-/* ---- growing strings ------------------------------------------------------ */
-
-struct buf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-static bool buf_reserve(struct buf *b, size_t n)
-{
-	if (b->oom)
-		return false;
-	if (n < b->cap - b->len && b->p != NULL)
-		return true;
-	if (n > SIZE_MAX / 2 - b->len) {
-		b->oom = true;
-		return false;
-	}
-	size_t cap = b->cap * 2 + n + 64;
-	char *p = realloc(b->p, cap);
-	if (p == NULL) {
-		b->oom = true;
-		return false;
-	}
-	b->p = p;
-	b->cap = cap;
-	return true;
-}
-
-static void buf_add(struct buf *b, const void *s, size_t n)
-{
-	if (!buf_reserve(b, n))
-		return;
-	if (n > 0)
-		memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void buf_puts(struct buf *b, const char *s)
-{
-	buf_add(b, s, strlen(s));
-}
-
-/* HTML-escaped, for text and for attribute values in double quotes. */
-static void buf_escape(struct buf *b, const char *s, size_t n)
-{
-	size_t start = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		const char *rep;
-		switch (s[i]) {
-		case '&': rep = "&amp;"; break;
-		case '<': rep = "&lt;"; break;
-		case '>': rep = "&gt;"; break;
-		case '"': rep = "&quot;"; break;
-		case '\'': rep = "&#39;"; break;
-		default: continue;
-		}
-		buf_add(b, s + start, i - start);
-		buf_puts(b, rep);
-		start = i + 1;
-	}
-	buf_add(b, s + start, n - start);
-}
-
-static void buf_escapes(struct buf *b, const char *s)
-{
-	buf_escape(b, s, strlen(s));
-}
-
 /* One call of folio_article_read: out of memory anywhere is remembered here
  * and reported once at the end. */
 struct job {
@@ -109,7 +38,7 @@ struct job {
 	bool oom;
 };
 
-static char *job_take(struct job *j, struct buf *b)
+static char *job_take(struct job *j, struct folio_buf *b)
 {
 	if (b->oom) {
 		j->oom = true;
@@ -263,7 +192,7 @@ static void trim(const char **s, size_t *n)
  * recorded on j). */
 static char *clean_line(struct job *j, const char *s, size_t n, size_t max)
 {
-	struct buf b = {0};
+	struct folio_buf b = {0};
 	bool space = false, cut = false;
 
 	for (size_t i = 0; i < n && !cut;) {
@@ -284,9 +213,9 @@ static char *clean_line(struct job *j, const char *s, size_t n, size_t max)
 			break;
 		}
 		if (space)
-			buf_add(&b, " ", 1);
+			folio_buf_addn(&b, " ", 1);
 		space = false;
-		buf_add(&b, enc, (size_t)m);
+		folio_buf_addn(&b, enc, (size_t)m);
 	}
 	if (b.len == 0 && !b.oom) {
 		free(b.p);
@@ -1126,7 +1055,7 @@ static const char *const inline_elements[] = {
  * `skip`), at most max bytes kept; a space between blocks so that words
  * of adjacent paragraphs do not run together.  Words are counted over all
  * of it when w is not NULL. */
-static void gather_text(struct buf *b, xmlNode *root, const xmlNode *skip,
+static void gather_text(struct folio_buf *b, xmlNode *root, const xmlNode *skip,
 			size_t max, struct word_count *w)
 {
 	xmlNode *n = root;
@@ -1138,7 +1067,7 @@ static void gather_text(struct buf *b, xmlNode *root, const xmlNode *skip,
 				descend = false;
 			} else if (!is_el_in(n, inline_elements)) {
 				if (b->len < max)
-					buf_add(b, " ", 1);
+					folio_buf_addn(b, " ", 1);
 				if (w != NULL)
 					w->in = false;
 			}
@@ -1153,7 +1082,7 @@ static void gather_text(struct buf *b, xmlNode *root, const xmlNode *skip,
 				size_t k = tn < max - b->len ? tn : max - b->len;
 				while (k < tn && k > 0 && ((unsigned char)t[k] & 0xc0) == 0x80)
 					k--;
-				buf_add(b, t, k);
+				folio_buf_addn(b, t, k);
 			} else if (w == NULL) {
 				return;
 			}
@@ -1164,7 +1093,7 @@ static void gather_text(struct buf *b, xmlNode *root, const xmlNode *skip,
 
 static char *node_line(struct job *j, xmlNode *n, size_t max)
 {
-	struct buf b = {0};
+	struct folio_buf b = {0};
 
 	gather_text(&b, n, NULL, 4 * max + 64, NULL);
 	if (b.oom) {
@@ -1397,7 +1326,7 @@ static char *find_lead_paragraph(struct job *j, xmlNode *scope, const xmlNode *s
 		if (n->type == XML_ELEMENT_NODE && n != scope && (excluded(n) || n == skip)) {
 			descend = false;
 		} else if (is_paragraph(n)) {
-			struct buf b = {0};
+			struct folio_buf b = {0};
 			gather_text(&b, n, NULL, PARAGRAPH_PROBE, NULL);
 			if (b.oom) {
 				j->oom = true;
@@ -1510,11 +1439,11 @@ static const char *html_encoding(const char *data, size_t len)
 /* text = title "\n" main text, at most TEXT_MAX bytes. */
 static char *article_text(struct job *j, const char *title, const char *main_text)
 {
-	struct buf b = {0};
+	struct folio_buf b = {0};
 	size_t room;
 
-	buf_puts(&b, title);
-	buf_add(&b, "\n", 1);
+	folio_buf_add(&b, title);
+	folio_buf_addn(&b, "\n", 1);
 	if (main_text != NULL && b.len < TEXT_MAX) {
 		size_t mn = strlen(main_text);
 		room = TEXT_MAX - b.len;
@@ -1523,7 +1452,7 @@ static char *article_text(struct job *j, const char *title, const char *main_tex
 			while (mn > 0 && ((unsigned char)main_text[mn] & 0xc0) == 0x80)
 				mn--;
 		}
-		buf_add(&b, main_text, mn);
+		folio_buf_addn(&b, main_text, mn);
 	}
 	return job_take(j, &b);
 }
@@ -1532,7 +1461,7 @@ static char *article_text(struct job *j, const char *title, const char *main_tex
 static char *main_text_of(struct job *j, xmlNode *scope, const xmlNode *skip,
 			  uint64_t *words)
 {
-	struct buf b = {0};
+	struct folio_buf b = {0};
 	struct word_count w = {0, false};
 
 	if (scope != NULL)
@@ -1705,55 +1634,55 @@ static const char page_css[] =
 	"a{color:#8ab4f8}.byline{color:#a19e95}pre{background:#262624}"
 	"blockquote{color:#c8c5bd;border-color:#55524b}}";
 
-static void render_page(struct buf *b, const struct folio_article *a,
+static void render_page(struct folio_buf *b, const struct folio_article *a,
 			const struct folio_render *r, const char *body, size_t body_len)
 {
-	buf_puts(b, "<!DOCTYPE html>\n<html");
+	folio_buf_add(b, "<!DOCTYPE html>\n<html");
 	if (a->lang != NULL) {
-		buf_puts(b, " lang=\"");
-		buf_escapes(b, a->lang);
-		buf_puts(b, "\"");
+		folio_buf_add(b, " lang=\"");
+		folio_buf_html(b, a->lang);
+		folio_buf_add(b, "\"");
 	}
-	buf_puts(b, " dir=\"");
-	buf_escapes(b, a->dir);
-	buf_puts(b, "\">\n<head>\n<meta charset=\"utf-8\">\n"
-		 "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-		 "<meta http-equiv=\"Content-Security-Policy\" content=\"");
-	buf_puts(b, PAGE_CSP); /* constant, without '"' or '&' */
-	buf_puts(b, "\">\n<title>");
-	buf_escapes(b, a->title);
-	buf_puts(b, "</title>\n<style>");
-	buf_puts(b, page_css);
-	buf_puts(b, "</style>\n</head>\n<body>\n");
+	folio_buf_add(b, " dir=\"");
+	folio_buf_html(b, a->dir);
+	folio_buf_add(b, "\">\n<head>\n<meta charset=\"utf-8\">\n"
+		      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+		      "<meta http-equiv=\"Content-Security-Policy\" content=\"");
+	folio_buf_add(b, PAGE_CSP); /* constant, without '"' or '&' */
+	folio_buf_add(b, "\">\n<title>");
+	folio_buf_html(b, a->title);
+	folio_buf_add(b, "</title>\n<style>");
+	folio_buf_add(b, page_css);
+	folio_buf_add(b, "</style>\n</head>\n<body>\n");
 	if (r != NULL && r->has_index) {
-		buf_puts(b, "<nav><a href=\"");
+		folio_buf_add(b, "<nav><a href=\"");
 		for (const char *p = strchr(a->path, '/'); p != NULL; p = strchr(p + 1, '/'))
-			buf_puts(b, "../");
-		buf_puts(b, "index.html\" dir=\"auto\">");
-		buf_escapes(b, r->edition_title != NULL && *r->edition_title != '\0'
+			folio_buf_add(b, "../");
+		folio_buf_add(b, "index.html\" dir=\"auto\">");
+		folio_buf_html(b, r->edition_title != NULL && *r->edition_title != '\0'
 				       ? r->edition_title : "index");
-		buf_puts(b, "</a></nav>\n");
+		folio_buf_add(b, "</a></nav>\n");
 	}
-	buf_puts(b, "<article>\n<h1 dir=\"auto\">");
-	buf_escapes(b, a->title);
-	buf_puts(b, "</h1>\n");
+	folio_buf_add(b, "<article>\n<h1 dir=\"auto\">");
+	folio_buf_html(b, a->title);
+	folio_buf_add(b, "</h1>\n");
 	if (a->author != NULL || a->date != NULL) {
-		buf_puts(b, "<p class=\"byline\" dir=\"auto\">");
+		folio_buf_add(b, "<p class=\"byline\" dir=\"auto\">");
 		if (a->author != NULL)
-			buf_escapes(b, a->author);
+			folio_buf_html(b, a->author);
 		if (a->author != NULL && a->date != NULL)
-			buf_puts(b, " \xc2\xb7 ");
+			folio_buf_add(b, " \xc2\xb7 ");
 		if (a->date != NULL) {
-			buf_puts(b, "<time datetime=\"");
-			buf_escapes(b, a->date);
-			buf_puts(b, "\">");
-			buf_add(b, a->date, strnlen(a->date, 10));
-			buf_puts(b, "</time>");
+			folio_buf_add(b, "<time datetime=\"");
+			folio_buf_html(b, a->date);
+			folio_buf_add(b, "\">");
+			folio_buf_addn(b, a->date, strnlen(a->date, 10));
+			folio_buf_add(b, "</time>");
 		}
-		buf_puts(b, "</p>\n");
+		folio_buf_add(b, "</p>\n");
 	}
-	buf_add(b, body, body_len);
-	buf_puts(b, "</article>\n</body>\n</html>\n");
+	folio_buf_addn(b, body, body_len);
+	folio_buf_add(b, "</article>\n</body>\n</html>\n");
 }
 
 /* The edition path of the page rendered from path. */
@@ -1794,16 +1723,16 @@ static void apply_front_matter(struct job *j, const struct front_matter *fm,
 
 static void md_output(const MD_CHAR *s, MD_SIZE n, void *userdata)
 {
-	buf_add(userdata, s, n);
+	folio_buf_addn(userdata, s, n);
 }
 
 static void read_markdown(struct job *j, const char *s, size_t n,
 			  const struct folio_render *r, struct folio_article *a,
-			  struct buf *page)
+			  struct folio_buf *page)
 {
 	struct front_matter fm;
 	const char *lang, *dir;
-	struct buf html = {0};
+	struct folio_buf html = {0};
 	size_t at = front_matter_parse(j, s, n, &fm);
 
 	apply_front_matter(j, &fm, a, &lang, &dir);
@@ -1815,7 +1744,7 @@ static void read_markdown(struct job *j, const char *s, size_t n,
 		goto out;
 	}
 	if (html.p == NULL)
-		buf_add(&html, "", 0);
+		folio_buf_addn(&html, "", 0);
 
 	xmlDoc *doc = parse_html(html.p, html.len, "UTF-8");
 	struct html_scan h;
@@ -1973,22 +1902,22 @@ static void classify_byline(struct text_line *l)
 	l->name_n = vn;
 }
 
-static void render_paragraph(struct buf *b, const char *s, size_t n)
+static void render_paragraph(struct folio_buf *b, const char *s, size_t n)
 {
-	buf_puts(b, "<p dir=\"auto\">");
-	buf_escape(b, s, n);
-	buf_puts(b, "</p>\n");
+	folio_buf_add(b, "<p dir=\"auto\">");
+	folio_buf_htmln(b, s, n);
+	folio_buf_add(b, "</p>\n");
 }
 
 static void read_text(struct job *j, const char *s, size_t n,
 		      const struct folio_render *r, struct folio_article *a,
-		      struct buf *page)
+		      struct folio_buf *page)
 {
 	struct front_matter fm;
 	const char *lang, *dir;
 	struct text_line *lines = NULL;
 	size_t nlines = 0, cap = 0, at = front_matter_parse(j, s, n, &fm);
-	struct buf body = {0}, text = {0};
+	struct folio_buf body = {0}, text = {0};
 	struct detection d;
 
 	apply_front_matter(j, &fm, a, &lang, &dir);
@@ -2117,8 +2046,8 @@ static void read_text(struct job *j, const char *s, size_t n,
 		w.in = false;
 		count_words(&w, l->s, l->n);
 		if (text.len < TEXT_MAX) {
-			buf_add(&text, " ", 1);
-			buf_add(&text, l->s, l->n < TEXT_MAX ? l->n : TEXT_MAX);
+			folio_buf_addn(&text, " ", 1);
+			folio_buf_addn(&text, l->s, l->n < TEXT_MAX ? l->n : TEXT_MAX);
 		}
 		if (i >= first_body && lead == NULL)
 			lead = l;
@@ -2208,7 +2137,7 @@ int folio_article_read(folio_ctx *ctx, const char *path, const char *data,
 		       struct folio_article *a, char **page, size_t *page_len)
 {
 	struct job j = {ctx, path, false};
-	struct buf out = {0};
+	struct folio_buf out = {0};
 	size_t skip = 0;
 	int kind;
 

@@ -46,6 +46,30 @@ int folio_fail_errno(folio_ctx *ctx, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void folio_clear_error(folio_ctx *ctx);
 
+/* ---- a growing string (buf.c) -------------------------------------------- */
+
+/* Start from {0}.  p is NULL until the first add, then always
+ * NUL-terminated (len bytes before the NUL); the caller owns it and frees
+ * it with free().  Out of memory sets oom, which stays set: every later add
+ * does nothing, so a writer checks oom once when it is done. */
+struct folio_buf {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+/* Room for n more bytes and the NUL; false (and oom set) if there is none. */
+bool folio_buf_reserve(struct folio_buf *b, size_t n);
+void folio_buf_addn(struct folio_buf *b, const void *s, size_t n);
+void folio_buf_add(struct folio_buf *b, const char *s); /* NUL-terminated s */
+void folio_buf_addc(struct folio_buf *b, char c);
+void folio_buf_addu(struct folio_buf *b, unsigned long long v); /* decimal */
+/* s[0..n) with & < > " ' as &amp; &lt; &gt; &quot; &#39;: safe in text and
+ * in attribute values in double (or single) quotes.  Other bytes are copied
+ * as they are. */
+void folio_buf_htmln(struct folio_buf *b, const char *s, size_t n);
+void folio_buf_html(struct folio_buf *b, const char *s); /* NUL-terminated s */
+
 /* ---- keys and signatures (keys.c) ---------------------------------------- */
 
 struct folio_pubkey {

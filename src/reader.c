@@ -20,64 +20,6 @@
 /* "v" of the search index: search.js refuses a format it does not know. */
 #define INDEX_FORMAT 1
 
-/* ---- a growing buffer ----------------------------------------------------- */
-
-struct buf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-static bool buf_reserve(struct buf *b, size_t more)
-{
-	if (b->oom)
-		return false;
-	if (b->cap - b->len > more)
-		return true;
-	size_t cap = b->cap > 0 ? b->cap : 256;
-	while (cap - b->len <= more) {
-		if (cap > SIZE_MAX / 2) {
-			b->oom = true;
-			return false;
-		}
-		cap *= 2;
-	}
-	char *p = realloc(b->p, cap);
-	if (p == NULL) {
-		b->oom = true;
-		return false;
-	}
-	b->p = p;
-	b->cap = cap;
-	return true;
-}
-
-static void buf_addn(struct buf *b, const char *s, size_t n)
-{
-	if (!buf_reserve(b, n))
-		return;
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void buf_add(struct buf *b, const char *s)
-{
-	buf_addn(b, s, strlen(s));
-}
-
-static void buf_addc(struct buf *b, char c)
-{
-	buf_addn(b, &c, 1);
-}
-
-static void buf_addu(struct buf *b, unsigned long long v)
-{
-	char tmp[24];
-	int n = snprintf(tmp, sizeof tmp, "%llu", v);
-	buf_addn(b, tmp, (size_t)n);
-}
-
 /* ---- UTF-8 ---------------------------------------------------------------- */
 
 /* The code point at s[0..n) (n > 0) and its length in *len; an invalid or
@@ -449,28 +391,28 @@ static bool is_bidi_control(uint32_t c)
 
 /* s as a JSON string: valid UTF-8, no control or bidi control characters,
  * U+2028 and U+2029 escaped for JavaScript engines older than ES2019. */
-static void buf_add_json(struct buf *b, const char *s)
+static void buf_add_json(struct folio_buf *b, const char *s)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	size_t n = strlen(s), l;
 	char tmp[8];
 
-	buf_addc(b, '"');
+	folio_buf_addc(b, '"');
 	for (size_t i = 0; i < n; i += l) {
 		uint32_t c = utf8_next(u + i, n - i, &l);
 		if (c < 0x20 || c == 0x7f || is_bidi_control(c))
 			continue;
 		if (c == '"' || c == '\\') {
-			buf_addc(b, '\\');
-			buf_addc(b, (char)c);
+			folio_buf_addc(b, '\\');
+			folio_buf_addc(b, (char)c);
 		} else if (c == 0x2028 || c == 0x2029) {
 			snprintf(tmp, sizeof tmp, "\\u%04x", (unsigned)c);
-			buf_add(b, tmp);
+			folio_buf_add(b, tmp);
 		} else {
-			buf_addn(b, tmp, utf8_put(tmp, c));
+			folio_buf_addn(b, tmp, utf8_put(tmp, c));
 		}
 	}
-	buf_addc(b, '"');
+	folio_buf_addc(b, '"');
 }
 
 /* Posting numbers: base 32, most significant digit first; the last digit of
@@ -479,7 +421,7 @@ static void buf_add_json(struct buf *b, const char *s)
 static const char posting_final[] = "0123456789abcdefghijklmnopqrstuv";
 static const char posting_more[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZwxyz+/";
 
-static void buf_add_posting(struct buf *b, uint32_t v)
+static void buf_add_posting(struct folio_buf *b, uint32_t v)
 {
 	char tmp[8];
 	size_t k = sizeof tmp;
@@ -487,7 +429,7 @@ static void buf_add_posting(struct buf *b, uint32_t v)
 	tmp[--k] = posting_final[v & 31];
 	for (v >>= 5; v > 0; v >>= 5)
 		tmp[--k] = posting_more[v & 31];
-	buf_addn(b, tmp + k, sizeof tmp - k);
+	folio_buf_addn(b, tmp + k, sizeof tmp - k);
 }
 
 /* The fields the page and the index rely on: 0, or a failure naming what. */
@@ -507,7 +449,7 @@ int folio_reader_search_index(folio_ctx *ctx, const struct folio_manifest *m,
 			      char **out, size_t *len)
 {
 	struct terms t = {0};
-	struct buf b = {0};
+	struct folio_buf b = {0};
 	int rc;
 
 	*out = NULL;
@@ -526,38 +468,38 @@ int folio_reader_search_index(folio_ctx *ctx, const struct folio_manifest *m,
 	if (t.n > 0)
 		qsort(t.v, t.n, sizeof *t.v, compare_terms);
 
-	buf_add(&b, "window.FOLIO_SEARCH={\"v\":");
-	buf_addu(&b, INDEX_FORMAT);
-	buf_add(&b, ",\"a\":[");
+	folio_buf_add(&b, "window.FOLIO_SEARCH={\"v\":");
+	folio_buf_addu(&b, INDEX_FORMAT);
+	folio_buf_add(&b, ",\"a\":[");
 	for (size_t i = 0; i < m->narticles; i++) {
 		const struct folio_article *a = &m->articles[i];
-		buf_add(&b, i > 0 ? ",[" : "[");
+		folio_buf_add(&b, i > 0 ? ",[" : "[");
 		buf_add_json(&b, a->path);
-		buf_addc(&b, ',');
+		folio_buf_addc(&b, ',');
 		buf_add_json(&b, a->title);
-		buf_addc(&b, ',');
+		folio_buf_addc(&b, ',');
 		buf_add_json(&b, dir_value(a->dir));
-		buf_addc(&b, ',');
+		folio_buf_addc(&b, ',');
 		buf_add_json(&b, a->lang != NULL ? a->lang : "");
-		buf_addc(&b, ']');
+		folio_buf_addc(&b, ']');
 	}
 	/* Terms never hold a space (it separates tokens), nor need escaping
 	 * (they have no separator, so no ASCII punctuation or control). */
-	buf_add(&b, "],\"t\":\"");
+	folio_buf_add(&b, "],\"t\":\"");
 	for (size_t i = 0; i < t.n; i++) {
 		if (i > 0)
-			buf_addc(&b, ' ');
-		buf_addn(&b, t.v[i].s, t.v[i].len);
+			folio_buf_addc(&b, ' ');
+		folio_buf_addn(&b, t.v[i].s, t.v[i].len);
 	}
-	buf_add(&b, "\",\"p\":\"");
+	folio_buf_add(&b, "\",\"p\":\"");
 	for (size_t i = 0; i < t.n; i++) {
 		if (i > 0)
-			buf_addc(&b, ',');
+			folio_buf_addc(&b, ',');
 		for (size_t k = 0; k < t.v[i].n; k++)
 			buf_add_posting(&b, k == 0 ? t.v[i].ids[0]
 					    : t.v[i].ids[k] - t.v[i].ids[k - 1] - 1);
 	}
-	buf_add(&b, "\"};\n");
+	folio_buf_add(&b, "\"};\n");
 	if (b.oom)
 		goto oom;
 	terms_release(&t);
@@ -573,9 +515,11 @@ oom:
 
 /* ---- the edition page ----------------------------------------------------- */
 
-/* Text for HTML: escaped, valid UTF-8, without control and bidi control
- * characters (the element's dir says which way it reads). */
-static void buf_add_html_n(struct buf *b, const char *s, size_t n)
+/* Text for HTML: the escapes of folio_buf_htmln(), and more, as a title or
+ * folder name from any article may reach the edition page: valid UTF-8 (a
+ * bad byte becomes U+FFFD), without C0, C1 and bidi control characters (the
+ * element's dir says which way it reads). */
+static void buf_add_html_n(struct folio_buf *b, const char *s, size_t n)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	size_t l;
@@ -583,28 +527,20 @@ static void buf_add_html_n(struct buf *b, const char *s, size_t n)
 
 	for (size_t i = 0; i < n; i += l) {
 		uint32_t c = utf8_next(u + i, n - i, &l);
-		switch (c) {
-		case '&': buf_add(b, "&amp;"); break;
-		case '<': buf_add(b, "&lt;"); break;
-		case '>': buf_add(b, "&gt;"); break;
-		case '"': buf_add(b, "&quot;"); break;
-		case '\'': buf_add(b, "&#39;"); break;
-		default:
-			if (c < 0x20 || (c >= 0x7f && c < 0xa0) || is_bidi_control(c))
-				break;
-			buf_addn(b, tmp, utf8_put(tmp, c));
-		}
+		if (c < 0x20 || (c >= 0x7f && c < 0xa0) || is_bidi_control(c))
+			continue;
+		folio_buf_htmln(b, tmp, utf8_put(tmp, c));
 	}
 }
 
-static void buf_add_html(struct buf *b, const char *s)
+static void buf_add_html(struct folio_buf *b, const char *s)
 {
 	buf_add_html_n(b, s, strlen(s));
 }
 
 /* A relative URL for an edition path: every byte but RFC 3986's unreserved
  * characters and "/" percent-encoded. */
-static void buf_add_href(struct buf *b, const char *path)
+static void buf_add_href(struct folio_buf *b, const char *path)
 {
 	static const char hex[] = "0123456789ABCDEF";
 
@@ -613,22 +549,22 @@ static void buf_add_href(struct buf *b, const char *path)
 		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
 		    (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
 		    c == '~' || c == '/') {
-			buf_addc(b, (char)c);
+			folio_buf_addc(b, (char)c);
 		} else {
 			char e[3] = {'%', hex[c >> 4], hex[c & 15]};
-			buf_addn(b, e, 3);
+			folio_buf_addn(b, e, 3);
 		}
 	}
 }
 
 /* A language tag or direction as an attribute value: [A-Za-z0-9-] only. */
-static void buf_add_token(struct buf *b, const char *s)
+static void buf_add_token(struct folio_buf *b, const char *s)
 {
 	for (; *s != '\0'; s++) {
 		char c = *s;
 		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
 		    (c >= '0' && c <= '9') || c == '-')
-			buf_addc(b, c);
+			folio_buf_addc(b, c);
 	}
 }
 
@@ -798,24 +734,24 @@ static const char page_css[] =
 	".edition-date,.meta,#results-status,footer{color:#aaa}"
 	"#q{background:#222;border-color:#666}#search button{background:#333;border-color:#666}}";
 
-static void add_meta(struct buf *b, const struct folio_article *a,
+static void add_meta(struct folio_buf *b, const struct folio_article *a,
 		     const struct wording *w)
 {
 	bool any = false;
 
 	if (a->date == NULL && a->author == NULL && a->words == 0)
 		return;
-	buf_add(b, "\n    <p class=\"meta\">");
+	folio_buf_add(b, "\n    <p class=\"meta\">");
 	if (a->date != NULL) {
-		buf_add(b, "<time datetime=\"");
+		folio_buf_add(b, "<time datetime=\"");
 		buf_add_html(b, a->date);
-		buf_add(b, "\">");
+		folio_buf_add(b, "\">");
 		buf_add_html_n(b, a->date, strnlen(a->date, 10)); /* the day */
-		buf_add(b, "</time>");
+		folio_buf_add(b, "</time>");
 		any = true;
 	}
 	if (a->author != NULL) {
-		buf_add(b, any ? " \xc2\xb7 " : "");
+		folio_buf_add(b, any ? " \xc2\xb7 " : "");
 		buf_add_html(b, a->author);
 		any = true;
 	}
@@ -823,53 +759,53 @@ static void add_meta(struct buf *b, const struct folio_article *a,
 		/* English words in a Persian card, say, need their own direction */
 		const char *wdir = w == &arabic ? "rtl" : "ltr";
 		bool isolate = strcmp(wdir, dir_value(a->dir)) != 0;
-		buf_add(b, any ? " \xc2\xb7 " : "");
+		folio_buf_add(b, any ? " \xc2\xb7 " : "");
 		if (isolate) {
-			buf_add(b, "<span dir=\"");
-			buf_add(b, wdir);
-			buf_add(b, "\">");
+			folio_buf_add(b, "<span dir=\"");
+			folio_buf_add(b, wdir);
+			folio_buf_add(b, "\">");
 		}
-		buf_addu(b, a->words);
-		buf_addc(b, ' ');
-		buf_add(b, a->words == 1 ? w->word : w->words);
+		folio_buf_addu(b, a->words);
+		folio_buf_addc(b, ' ');
+		folio_buf_add(b, a->words == 1 ? w->word : w->words);
 		if (isolate)
-			buf_add(b, "</span>");
+			folio_buf_add(b, "</span>");
 	}
-	buf_add(b, "</p>");
+	folio_buf_add(b, "</p>");
 }
 
-static void add_article(struct buf *b, const struct folio_article *a)
+static void add_article(struct folio_buf *b, const struct folio_article *a)
 {
 	const struct wording *w = lang_is_arabic(a->lang) ? &arabic : &english;
 
-	buf_add(b, "\n   <li class=\"article\"");
+	folio_buf_add(b, "\n   <li class=\"article\"");
 	if (a->lang != NULL) {
-		buf_add(b, " lang=\"");
+		folio_buf_add(b, " lang=\"");
 		buf_add_token(b, a->lang);
-		buf_addc(b, '"');
+		folio_buf_addc(b, '"');
 	}
-	buf_add(b, " dir=\"");
-	buf_add(b, dir_value(a->dir));
-	buf_add(b, "\">");
+	folio_buf_add(b, " dir=\"");
+	folio_buf_add(b, dir_value(a->dir));
+	folio_buf_add(b, "\">");
 	if (a->thumbnail != NULL) {
-		buf_add(b, "\n    <a class=\"thumb\" href=\"");
+		folio_buf_add(b, "\n    <a class=\"thumb\" href=\"");
 		buf_add_href(b, a->path);
-		buf_add(b, "\" tabindex=\"-1\" aria-hidden=\"true\"><img src=\"");
+		folio_buf_add(b, "\" tabindex=\"-1\" aria-hidden=\"true\"><img src=\"");
 		buf_add_href(b, a->thumbnail);
-		buf_add(b, "\" alt=\"\" loading=\"lazy\"></a>");
+		folio_buf_add(b, "\" alt=\"\" loading=\"lazy\"></a>");
 	}
-	buf_add(b, "\n    <h3><a class=\"article-link\" href=\"");
+	folio_buf_add(b, "\n    <h3><a class=\"article-link\" href=\"");
 	buf_add_href(b, a->path);
-	buf_add(b, "\">");
+	folio_buf_add(b, "\">");
 	buf_add_html(b, a->title);
-	buf_add(b, "</a></h3>");
+	folio_buf_add(b, "</a></h3>");
 	add_meta(b, a, w);
 	if (a->summary != NULL) {
-		buf_add(b, "\n    <p class=\"summary\">");
+		folio_buf_add(b, "\n    <p class=\"summary\">");
 		buf_add_html(b, a->summary);
-		buf_add(b, "</p>");
+		folio_buf_add(b, "</p>");
 	}
-	buf_add(b, "\n   </li>");
+	folio_buf_add(b, "\n   </li>");
 }
 
 int folio_reader_index_page(folio_ctx *ctx, const struct folio_manifest *m,
@@ -880,7 +816,7 @@ int folio_reader_index_page(folio_ctx *ctx, const struct folio_manifest *m,
 	page_language(m, title, &lang, &dir);
 	const struct wording *w = lang_is_arabic(lang) ? &arabic : &english;
 	size_t *order = NULL;
-	struct buf b = {0};
+	struct folio_buf b = {0};
 	char created[32];
 	int rc;
 
@@ -902,49 +838,49 @@ int folio_reader_index_page(folio_ctx *ctx, const struct folio_manifest *m,
 	folio_time_format(created, m->created);
 	created[10] = '\0';
 
-	buf_add(&b, "<!DOCTYPE html>\n<html");
+	folio_buf_add(&b, "<!DOCTYPE html>\n<html");
 	if (lang != NULL) {
-		buf_add(&b, " lang=\"");
+		folio_buf_add(&b, " lang=\"");
 		buf_add_token(&b, lang);
-		buf_addc(&b, '"');
+		folio_buf_addc(&b, '"');
 	}
-	buf_add(&b, " dir=\"");
-	buf_add(&b, dir);
-	buf_add(&b, "\">\n<head><meta charset=\"utf-8\">"
+	folio_buf_add(&b, " dir=\"");
+	folio_buf_add(&b, dir);
+	folio_buf_add(&b, "\">\n<head><meta charset=\"utf-8\">"
 		"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
 		"<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
 		"script-src 'self' file:; style-src 'unsafe-inline'; "
 		"img-src 'self' file: data:; form-action 'self' file:\">\n"
 		"<meta name=\"color-scheme\" content=\"light dark\">\n<title>");
 	buf_add_html(&b, title);
-	buf_add(&b, "</title><style>");
-	buf_add(&b, page_css);
-	buf_add(&b, "</style></head>\n<body>\n<header><h1 id=\"edition-title\" dir=\"auto\">");
+	folio_buf_add(&b, "</title><style>");
+	folio_buf_add(&b, page_css);
+	folio_buf_add(&b, "</style></head>\n<body>\n<header><h1 id=\"edition-title\" dir=\"auto\">");
 	buf_add_html(&b, title);
-	buf_add(&b, "</h1>\n <p class=\"edition-date\"><time datetime=\"");
-	buf_add(&b, created);
-	buf_add(&b, "\">");
-	buf_add(&b, created);
-	buf_add(&b, "</time> \xc2\xb7 ");
-	buf_addu(&b, m->narticles);
-	buf_addc(&b, ' ');
-	buf_add(&b, m->narticles == 1 ? w->article : w->articles);
-	buf_add(&b, "</p>\n <form id=\"search\" action=\"index.html\" method=\"get\" role=\"search\">\n"
+	folio_buf_add(&b, "</h1>\n <p class=\"edition-date\"><time datetime=\"");
+	folio_buf_add(&b, created);
+	folio_buf_add(&b, "\">");
+	folio_buf_add(&b, created);
+	folio_buf_add(&b, "</time> \xc2\xb7 ");
+	folio_buf_addu(&b, m->narticles);
+	folio_buf_addc(&b, ' ');
+	folio_buf_add(&b, m->narticles == 1 ? w->article : w->articles);
+	folio_buf_add(&b, "</p>\n <form id=\"search\" action=\"index.html\" method=\"get\" role=\"search\">\n"
 		"  <input id=\"q\" name=\"q\" type=\"search\" dir=\"auto\" autocomplete=\"off\" "
 		"aria-label=\"");
-	buf_add(&b, w->search);
-	buf_add(&b, "\" placeholder=\"");
-	buf_add(&b, w->search);
-	buf_add(&b, "\"><button type=\"submit\">");
-	buf_add(&b, w->search);
-	buf_add(&b, "</button></form>\n</header>\n<main>\n"
+	folio_buf_add(&b, w->search);
+	folio_buf_add(&b, "\" placeholder=\"");
+	folio_buf_add(&b, w->search);
+	folio_buf_add(&b, "\"><button type=\"submit\">");
+	folio_buf_add(&b, w->search);
+	folio_buf_add(&b, "</button></form>\n</header>\n<main>\n"
 		" <section id=\"results\" hidden><h2>");
-	buf_add(&b, w->results);
-	buf_add(&b, "</h2><p id=\"results-status\"></p><ol id=\"results-list\"></ol></section>");
+	folio_buf_add(&b, w->results);
+	folio_buf_add(&b, "</h2><p id=\"results-status\"></p><ol id=\"results-list\"></ol></section>");
 	if (m->narticles == 0) {
-		buf_add(&b, "\n <p class=\"empty\">");
-		buf_add(&b, w->empty);
-		buf_add(&b, "</p>");
+		folio_buf_add(&b, "\n <p class=\"empty\">");
+		folio_buf_add(&b, w->empty);
+		folio_buf_add(&b, "</p>");
 	}
 	size_t section = 0;
 	for (size_t k = 0; k < m->narticles; k++) {
@@ -957,10 +893,10 @@ int folio_reader_index_page(folio_ctx *ctx, const struct folio_manifest *m,
 		}
 		if (first) {
 			if (k > 0)
-				buf_add(&b, "\n  </ol></section>");
-			buf_add(&b, "\n <section class=\"section\" id=\"s-");
-			buf_addu(&b, ++section);
-			buf_add(&b, "\"><h2 dir=\"auto\">");
+				folio_buf_add(&b, "\n  </ol></section>");
+			folio_buf_add(&b, "\n <section class=\"section\" id=\"s-");
+			folio_buf_addu(&b, ++section);
+			folio_buf_add(&b, "\"><h2 dir=\"auto\">");
 			if (dl == 0) {
 				buf_add_html(&b, title);
 			} else {
@@ -970,22 +906,22 @@ int folio_reader_index_page(folio_ctx *ctx, const struct folio_manifest *m,
 				buf_add_html(&b, folder);
 				free(folder);
 			}
-			buf_add(&b, "</h2>\n  <ol class=\"articles\">");
+			folio_buf_add(&b, "</h2>\n  <ol class=\"articles\">");
 		}
 		add_article(&b, a);
 	}
 	if (m->narticles > 0)
-		buf_add(&b, "\n  </ol></section>");
-	buf_add(&b, "\n</main>\n<footer><p>");
-	buf_add(&b, w->footer);
-	buf_addc(&b, ' ');
-	buf_addu(&b, m->edition);
+		folio_buf_add(&b, "\n  </ol></section>");
+	folio_buf_add(&b, "\n</main>\n<footer><p>");
+	folio_buf_add(&b, w->footer);
+	folio_buf_addc(&b, ' ');
+	folio_buf_addu(&b, m->edition);
 	if (m->channel != NULL) {
-		buf_add(&b, " \xc2\xb7 <span dir=\"ltr\">");
+		folio_buf_add(&b, " \xc2\xb7 <span dir=\"ltr\">");
 		buf_add_html(&b, m->channel);
-		buf_add(&b, "</span>");
+		folio_buf_add(&b, "</span>");
 	}
-	buf_add(&b, "</p></footer>\n<script src=\"" FOLIO_SEARCH_INDEX "\"></script>"
+	folio_buf_add(&b, "</p></footer>\n<script src=\"" FOLIO_SEARCH_INDEX "\"></script>"
 		"<script src=\"" FOLIO_SEARCH_SCRIPT "\"></script>\n</body></html>\n");
 	if (b.oom)
 		goto oom;
