@@ -1004,14 +1004,25 @@ static int image_probe(folio_ctx *ctx, const char *verb, const char *name,
 		break;
 	case FORMAT_PNG:
 		info->palette = len > 25 && data[25] == 3;
-		/* acTL must come before the first IDAT: look there. */
-		for (size_t pos = 8; pos + 8 <= len;) {
+		/* acTL must come before the first IDAT: look there.  libpng
+		 * allocates a whole chunk (but IDAT) before reading it: one
+		 * claiming more bytes than the file has is refused here, or a
+		 * few hundred bytes could make it ask for gigabytes. */
+		for (size_t pos = 8, idat = 0; pos + 8 <= len;) {
 			uint32_t n = get_be32(data + pos);
-			if (memcmp(data + pos + 4, "acTL", 4) == 0)
+			bool is_idat = memcmp(data + pos + 4, "IDAT", 4) == 0;
+			if (memcmp(data + pos + 4, "acTL", 4) == 0 && idat == 0)
 				info->animated = true;
-			if (memcmp(data + pos + 4, "IDAT", 4) == 0 || n > len - pos - 8 ||
-			    len - pos - 8 - n < 4)
+			if (memcmp(data + pos + 4, "IEND", 4) == 0)
+				break; /* what follows is not read */
+			bool whole = n <= len - pos - 8 && len - pos - 8 - n >= 4;
+			if (!whole && !is_idat)
+				return folio_fail(ctx, FOLIO_EREJECT,
+						  "cannot %s '%s': a PNG chunk is longer than "
+						  "the file", verb, name);
+			if (!whole)
 				break;
+			idat += is_idat;
 			pos += 12 + (size_t)n;
 		}
 		break;
