@@ -1111,9 +1111,10 @@ struct html_scan {
 	const char *og_title, *site_name, *app_name, *published, *date_meta,
 		*author, *article_author, *description, *og_description, *og_image;
 	xmlNode *html, *body, *title, *h1, *main, *article, *time;
-	xmlNode *before_h1[BEFORE_H1_MAX]; /* images before the first h1 */
+	xmlNode *before_h1[BEFORE_H1_MAX]; /* images before the first h1 or h2 */
 	size_t nbefore_h1;
 	bool before_h1_overflow;
+	bool heading_seen; /* an h1 or h2: section pages (DocBook's) have no h1 */
 };
 
 static const char *const date_names[] = {"date", "dc.date", "dc.date.issued", "pubdate", NULL};
@@ -1222,12 +1223,14 @@ static void scan_document(struct job *j, xmlDoc *doc, struct html_scan *h,
 			h->article = n;
 		else if (is_el(n, "time") && h->time == NULL && attr(n, "datetime") != NULL)
 			h->time = n;
-		else if (is_el(n, "img") && h->h1 == NULL) {
+		else if (is_el(n, "img") && !h->heading_seen) {
 			if (h->nbefore_h1 < BEFORE_H1_MAX)
 				h->before_h1[h->nbefore_h1++] = n;
 			else
 				h->before_h1_overflow = true;
 		}
+		if (is_el(n, "h1") || is_el(n, "h2"))
+			h->heading_seen = true;
 	}
 }
 

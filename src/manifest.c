@@ -232,7 +232,7 @@ static int get_string(struct decoder *d, json_t *obj, const char *key, size_t ma
 	if (json_string_length(v) > max)
 		return bad(d, "field '%s' is too long", key);
 	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++)
-		if (*p < 0x20 || *p == 0x7f)
+		if (*p < 0x20 || *p == 0x7f || (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f))
 			return bad(d, "field '%s' has a control character", key);
 	*out = s;
 	return FOLIO_OK;

@@ -79,6 +79,9 @@ const char *folio_path_problem(const char *path, size_t max_len,
 			size_t n = utf8_sequence(p);
 			if (n == 0)
 				return "invalid UTF-8 in name";
+			/* C1 controls (U+0080-U+009F): a terminal may act on them */
+			if (p[0] == 0xc2 && p[1] <= 0x9f)
+				return "control character in name";
 			p += n;
 		}
 		size_t clen = (size_t)(p - start);

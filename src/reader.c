@@ -801,7 +801,7 @@ static void add_article(struct folio_buf *b, const struct folio_article *a)
 	folio_buf_add(b, "</a></h3>");
 	add_meta(b, a, w);
 	if (a->summary != NULL) {
-		folio_buf_add(b, "\n    <p class=\"summary\">");
+		folio_buf_add(b, "\n    <p class=\"summary\" dir=\"auto\">");
 		buf_add_html(b, a->summary);
 		folio_buf_add(b, "</p>");
 	}

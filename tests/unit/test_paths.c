@@ -103,6 +103,11 @@ static void refuses_control_characters(void **state)
 	bad("DEL alone", "\x7f");
 	bad("newline", "a\nb");
 	bad("escape", "\x1b[31m");
+	for (int c = 0x80; c <= 0x9f; c++) { /* C1: U+009B is an 8-bit CSI */
+		snprintf(p, sizeof p, "a\xc2%cb", c);
+		bad("C1 control character", p);
+	}
+	ok("a\xc2\xa0" "b"); /* U+00A0, just past the C1 range */
 }
 
 static void refuses_invalid_utf8(void **state)
