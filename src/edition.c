@@ -19,7 +19,7 @@
 
 #define ARTICLE_MAX (32u << 20)  /* larger HTML, Markdown or text is a plain file */
 #define IMAGE_MAX (256u << 20)   /* larger images are refused unless kept as they are */
-#define THUMB_SIZE 240           /* thumbnails fit a 240 x 240 box */
+#define THUMB_SIZE 192           /* thumbnails fit a 192 x 192 box: twice the 96 px card */
 #define FURNITURE_LEADS 3        /* an image leading this many articles is a logo */
 
 struct edition {

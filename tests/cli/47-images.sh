@@ -49,8 +49,8 @@ done
 thumb=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["articles"][0]["thumbnail"])' \
 	clean/.folio/manifest.json) || fail "the story has no thumbnail"
 [ "$(head -c 3 "clean/$thumb" | od -An -tx1 | tr -d ' \n')" = ffd8ff ] || fail "$thumb is not a JPEG"
-/usr/bin/python3 -c 'import sys; from PIL import Image; w, h = Image.open(sys.argv[1]).size; sys.exit(not (w <= 240 and h <= 240))' \
-	"clean/$thumb" || fail "$thumb does not fit 240x240"
+/usr/bin/python3 -c 'import sys; from PIL import Image; w, h = Image.open(sys.argv[1]).size; sys.exit(not (max(w, h) == 192 and min(w, h) <= 192))' \
+	"clean/$thumb" || fail "$thumb does not fit 192x192"
 exiftool -q -q -j -G "clean/$thumb" | grep -Eq '"(EXIF|XMP|IPTC):' && fail "$thumb carries metadata"
 
 # --- --keep-image-metadata: byte for byte ----------------------------------
