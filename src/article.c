@@ -1091,19 +1091,26 @@ static void gather_text(struct folio_buf *b, xmlNode *root, const xmlNode *skip,
 	}
 }
 
+/* The gathered text in b as one clean line of at most max bytes (NULL when
+ * empty or out of memory); b's memory is freed. */
+static char *take_line(struct job *j, struct folio_buf *b, size_t max)
+{
+	char *s = NULL;
+	if (b->oom)
+		j->oom = true;
+	else if (b->p != NULL)
+		s = clean_line(j, b->p, b->len, max);
+	free(b->p);
+	b->p = NULL;
+	return s;
+}
+
 static char *node_line(struct job *j, xmlNode *n, size_t max)
 {
 	struct folio_buf b = {0};
 
 	gather_text(&b, n, NULL, 4 * max + 64, NULL);
-	if (b.oom) {
-		j->oom = true;
-		free(b.p);
-		return NULL;
-	}
-	char *s = b.p != NULL ? clean_line(j, b.p, b.len, max) : NULL;
-	free(b.p);
-	return s;
+	return take_line(j, &b, max);
 }
 
 struct html_scan {
@@ -1331,13 +1338,11 @@ static char *find_lead_paragraph(struct job *j, xmlNode *scope, const xmlNode *s
 		} else if (is_paragraph(n)) {
 			struct folio_buf b = {0};
 			gather_text(&b, n, NULL, PARAGRAPH_PROBE, NULL);
-			if (b.oom) {
-				j->oom = true;
-				free(b.p);
+			char *s = take_line(j, &b, PARAGRAPH_PROBE);
+			if (j->oom) {
+				free(s);
 				return NULL;
 			}
-			char *s = b.p != NULL ? clean_line(j, b.p, b.len, PARAGRAPH_PROBE) : NULL;
-			free(b.p);
 			if (s != NULL && u8_mbsnlen((const uint8_t *)s, strlen(s)) >= LEAD_PARAGRAPH_CHARS) {
 				char *sum = summary_from(j, s, strlen(s));
 				free(s);
@@ -1470,14 +1475,7 @@ static char *main_text_of(struct job *j, xmlNode *scope, const xmlNode *skip,
 	if (scope != NULL)
 		gather_text(&b, scope, skip, TEXT_MAX, &w);
 	*words = w.words;
-	if (b.oom) {
-		j->oom = true;
-		free(b.p);
-		return NULL;
-	}
-	char *t = b.p != NULL ? clean_line(j, b.p, b.len, TEXT_MAX) : NULL;
-	free(b.p);
-	return t;
+	return take_line(j, &b, TEXT_MAX);
 }
 
 static void set_lang_dir(struct job *j, struct folio_article *a, const char *lang,
