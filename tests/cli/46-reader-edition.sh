@@ -21,7 +21,7 @@ pack_ok src full.folio
 assert_same_digest "$src_digest" src "pack must not touch its source"
 expect_stderr_match '^folio-pack: [0-9]+ articles, 4 of them pages rendered from Markdown or text$'
 expect_stderr_match '^folio-pack: edition page index.html, [1-9][0-9]* thumbnails? and search: [0-9]+ bytes \(search index [0-9]+ bytes, [0-9.]+% of the edition\)$'
-expect_stderr_match '^folio-pack: images: 0 cleaned of metadata \(0 had a GPS position\)$'
+expect_stderr_match '^folio-pack: images: 1 cleaned of metadata \(1 had a GPS position\)$'
 expect_status 0 "$UNPACK" unpack full.folio -p key.pub -C full
 for f in index.html _folio/search.js _folio/search-index.js articles/market-report.html \
 	articles/article-ar-cairo-news.html "sections/world/weather and tides.html"; do
