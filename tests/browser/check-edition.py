@@ -6,7 +6,7 @@ with the network made unusable.
     check-edition.py EDITION OUTDIR EXPECT.json [--fold-cases FILE] [--token-cases FILE]
     check-edition.py --expect-leak PAGE
 
-EXPECT.json (written by tests/cli/95-browser.sh):
+EXPECT.json (written by tests/browser/edition_expect.py):
   {"articles": [{"path", "title", "dir"}, ...],   every article, exactly
    "pinned":   [{"path", "title", "dir"}, ...],   facts fixed by hand (each
                                                   must also be on the page)
@@ -38,6 +38,7 @@ import time
 import urllib.parse
 from html.parser import HTMLParser
 
+from edition_expect import read_cases
 from selenium import webdriver
 from selenium.common.exceptions import TimeoutException, WebDriverException
 from selenium.webdriver.chrome.service import Service
@@ -460,28 +461,6 @@ def run_edition(d, logs, edition, outdir, exp, fold_cases, token_cases):
     for a in arts:
         load(d, logs, file_url(os.path.join(edition, a["path"])))
     ok("opened all %d article pages" % len(arts))
-
-
-def unescape_case(s):
-    """The escapes of tests/reader/fold-cases.txt: \\u{HEX} and \\\\."""
-    return re.sub(r"\\(?:u\{([0-9A-Fa-f]{1,6})\}|(\\))",
-                  lambda m: chr(int(m.group(1), 16)) if m.group(1) else "\\", s)
-
-
-def read_cases(path, columns):
-    """Lines of `columns` tab-separated fields; # comments and blank lines
-    skipped.  Returns (fields..., line number) tuples."""
-    out = []
-    with open(path, encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            line = line.rstrip("\n")
-            if not line.strip() or line.startswith("#"):
-                continue
-            cols = line.split("\t")
-            if len(cols) != columns:
-                raise SystemExit("%s:%d: want %d tab-separated fields" % (path, n, columns))
-            out.append(tuple(unescape_case(c) for c in cols) + (n,))
-    return out
 
 
 def case_parity(d, path, columns, exprs):

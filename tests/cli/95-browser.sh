@@ -33,7 +33,7 @@ export FOLIO_CHROMIUM=$chromium FOLIO_CHROMEDRIVER=$chromedriver
 out=${FOLIO_TEST_OUT:-$repo/build/test-output}/browser
 mkdir -p "$out" || fail "cannot make $out"
 out=$(cd "$out" && pwd)
-rm -f "$out"/*.png
+rm -f "$out"/edition.png "$out"/article-ar.png "$out"/search-ar.png
 # Chromium's profile and temporary files stay in the test's folder.
 mkdir tmp
 limit=
@@ -74,71 +74,12 @@ for f in index.html _folio/search.js _folio/search-index.js; do
 	[ -f "dest/$f" ] || fail "pack generated no $f (dest has: $(find dest -mindepth 1 -maxdepth 1 -printf '%f '))"
 done
 
-# Expectations: every article from the signed manifest, and facts pinned by
-# hand that hold whatever the manifest says.
-ar=articles/article-ar-cairo-news.html
-ar_title='ساحة حرب مفتوحة.. معركة الذكاء الاصطناعي بين ماسك وألتمان'
-en=articles/nile-water-talks.html
-metro=articles/metro-line-ar.html
-python3 - dest/.folio/manifest.json expect.json "$ar" "$ar_title" "$en" "$metro" <<'PY' || fail "the manifest's articles are not the fixture's"
-import json, sys
-mpath, epath, ar, ar_title, en, metro = sys.argv[1:]
-m = json.loads(open(mpath, encoding="utf-8").read())
-arts = m.get("articles")
-assert isinstance(arts, list) and arts, "no articles array"
-# What the fixture holds (FORMAT.md 14.1): four pages in articles/ (two
-# rendered from .md and .txt), the Markdown article with front matter, the
-# text file with a space, the page in the Arabic-named folder.  Not the
-# root index.html, nothing under _folio/.
-want = sorted([ar, "articles/market-report.html", metro, en, "sections/economy/cotton-exports.html",
-               "sections/world/weather and tides.html", "sections/أخبار/مقال تجريبي.html"])
-got = [a["path"] for a in arts]
-assert got == sorted(got), ("articles not sorted by path", got)
-assert got == want, ("article paths", got, want)
-for a in arts:
-    assert a.get("title") and a.get("dir") in ("ltr", "rtl"), a
-by = {a["path"]: a for a in arts}
-assert by[ar]["title"] == ar_title, ("Arabic title", by[ar]["title"])
-assert by[ar]["dir"] == "rtl" and by[ar].get("lang", "ar").startswith("ar"), by[ar]
-assert by[ar].get("source") == "articles/article-ar-cairo-news.txt", by[ar]
-assert by[metro]["dir"] == "rtl" and by[en]["dir"] == "ltr"
-one_ar, one_en = [ar], [en]
-cotton = "sections/economy/cotton-exports.html"
-exp = {
-    "articles": [{"path": a["path"], "title": a["title"], "dir": a["dir"]} for a in arts],
-    "pinned": [{"path": ar, "title": ar_title, "dir": "rtl"},
-               {"path": metro, "title": "افتتاح محطة جديدة لمترو القاهرة", "dir": "rtl"},
-               {"path": en, "title": "Nile water talks resume in Addis Ababa", "dir": "ltr"}],
-    # "ألتمان" (Altman) is only in the Arabic article (checked by grep in the
-    # test); the same without hamza, with tashkeel and with tatweel must find
-    # it too.  "Ethiopia" and "reservoir" only in the Nile article.
-    # "القاهره" (Cairo, taa marbuta folded): the metro page's title; the
-    # Cairo article has the word only in its site-name line and byline,
-    # which are page furniture and not part of its text.  "export" starts
-    # "exports" in the cotton article's title and "exporters" in the market
-    # report's body: both, the title match first.
-    "searches": [
-        {"query": "ألتمان", "expect": one_ar},
-        {"query": "التمان", "expect": one_ar},
-        {"query": "أَلْتَمان", "expect": one_ar},
-        {"query": "ألتـــمان", "expect": one_ar},
-        {"query": "Ethiopia", "expect": one_en},
-        {"query": "ETHIOPIA reserv", "expect": one_en},
-        {"query": "القاهره", "expect": [metro]},
-        {"query": "export", "expect": sorted([cotton, "articles/market-report.html"]), "first": cotton},
-        {"query": "ألتمان Ethiopia", "expect": []},
-        {"query": "zqxwv", "expect": []},
-    ],
-    "rtl_article": {"path": ar, "title": ar_title, "lang": "ar", "csp": True},
-    "screenshot_search": "ألتمان",
-}
-json.dump(exp, open(epath, "w", encoding="utf-8"), ensure_ascii=False, indent=1)
-PY
-# The pinned words are where the expectations say, and nowhere else.
-for w in ألتمان Ethiopia reservoir; do
-	n=$(grep -rliF --include='*.html' --include='*.txt' --include='*.md' -- "$w" src | wc -l)
-	[ "$n" = 1 ] || fail "fixture: '$w' is in $n articles, want 1"
-done
+# Expectations (tests/browser/edition_expect.py, shared with 96-firefox.sh):
+# every article from the signed manifest, and facts about the fixture pinned
+# by hand that hold whatever the manifest says; the pinned words are in
+# exactly one source file.
+python3 "$repo/tests/browser/edition_expect.py" dest/.folio/manifest.json expect.json --source src ||
+	fail "the expectations do not hold for the fixture (see above)"
 
 cases=()
 for f in fold token; do
