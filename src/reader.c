@@ -713,8 +713,10 @@ static const char page_css[] =
 	"border-bottom:1px solid #ccc}"
 	"ol{list-style:none;margin:0;padding:0}"
 	"#results-status{color:#555;margin:.2rem 0 .6rem}"
-	"#results-list li{margin:0 0 .5rem}#results-list a{display:block}"
-	".article{overflow:hidden;padding:.8rem 0;border-bottom:1px solid #e3e3e3}"
+	"#results-list li{margin:0 0 .5rem;text-align:start}#results-list a{display:block}"
+	/* text-align:start: an li inherits its list's alignment (match-parent in
+	 * Firefox), which would set rtl cards against the left */
+	".article{overflow:hidden;padding:.8rem 0;border-bottom:1px solid #e3e3e3;text-align:start}"
 	".thumb{float:left;margin-right:.9rem}"
 	".article[dir=rtl] .thumb{float:right;margin-right:0;margin-left:.9rem}"
 	".thumb img{display:block;width:96px;height:96px;object-fit:cover;"
