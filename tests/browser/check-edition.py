@@ -38,7 +38,7 @@ import time
 import urllib.parse
 from html.parser import HTMLParser
 
-from edition_expect import read_cases
+from edition_expect import check, counted, fail, file_url, ok, read_cases, summary
 from selenium import webdriver
 from selenium.common.exceptions import TimeoutException, WebDriverException
 from selenium.webdriver.chrome.service import Service
@@ -53,29 +53,6 @@ PAGE_LOAD_TIMEOUT = 30
 # that a broken search fails in seconds, not minutes.
 wait_s = 5
 
-failures = 0
-
-
-def ok(msg):
-    print("ok: " + msg, flush=True)
-
-
-def fail(msg):
-    global failures
-    failures += 1
-    print("FAIL: " + msg, flush=True)
-
-
-def check(cond, good, bad):
-    if cond:
-        ok(good)
-    else:
-        fail(bad)
-    return cond
-
-
-def file_url(path):
-    return "file://" + urllib.parse.quote(os.path.abspath(path), safe="/")
 
 
 def start_driver(profile):
@@ -488,14 +465,6 @@ def case_parity(d, path, columns, exprs):
         ok("search.js agrees with all %d cases of %s" % (len(cases), os.path.basename(path)))
 
 
-def counted(items):
-    """Distinct items in first-seen order, with how many times each came."""
-    n = {}
-    for i in items:
-        n[i] = n.get(i, 0) + 1
-    return [(i, c) for i, c in n.items()]
-
-
 def report_console(logs, what):
     # The CSP probe's own violation reports are expected.
     severe = [re.sub(r"\?q=\S*", "?q=...", m) for lvl, m in logs.console
@@ -602,9 +571,7 @@ def main(argv):
             except Exception:  # noqa: BLE001 - quitting is best effort
                 pass
         shutil.rmtree(profile, ignore_errors=True)
-    print("%s in %.1f s" % ("%d check(s) failed" % failures if failures else "all checks passed",
-                            time.time() - t0), flush=True)
-    return 1 if failures else 0
+    return summary(time.time() - t0)
 
 
 if __name__ == "__main__":

@@ -47,7 +47,7 @@ from html.parser import HTMLParser
 
 import websocket
 
-from edition_expect import read_cases
+from edition_expect import check, counted, fail, file_url, ok, read_cases, summary
 
 FIREFOX = os.environ.get("FOLIO_FIREFOX", "/usr/bin/firefox-esr")
 START_TIMEOUT = 30      # seconds for Firefox to open its BiDi port
@@ -56,29 +56,6 @@ COMMAND_TIMEOUT = 30    # seconds for one BiDi command (a navigation included)
 # out so that a broken search fails in seconds, not minutes.
 wait_ms = 5000
 
-failures = 0
-
-
-def ok(msg):
-    print("ok: " + msg, flush=True)
-
-
-def fail(msg):
-    global failures
-    failures += 1
-    print("FAIL: " + msg, flush=True)
-
-
-def check(cond, good, bad):
-    if cond:
-        ok(good)
-    else:
-        fail(bad)
-    return cond
-
-
-def file_url(path):
-    return "file://" + urllib.parse.quote(os.path.abspath(path), safe="/")
 
 
 class Sink:
@@ -684,13 +661,6 @@ def run_edition(page, edition, outdir, exp, fold_cases, token_cases):
     ok("opened all %d article pages" % len(arts))
 
 
-def counted(items):
-    n = {}
-    for i in items:
-        n[i] = n.get(i, 0) + 1
-    return list(n.items())
-
-
 def report_network(page, sink, t0, what):
     """(e) Every request of the pages is local, and nothing reached the sink."""
     bad = nonlocal_requests(page)
@@ -824,9 +794,7 @@ def main(argv):
             ff.quit()
         sink.close()
         shutil.rmtree(root, ignore_errors=True)
-    print("%s in %.1f s" % ("%d check(s) failed" % failures if failures else "all checks passed",
-                            time.time() - t0), flush=True)
-    return 1 if failures else 0
+    return summary(time.time() - t0)
 
 
 if __name__ == "__main__":

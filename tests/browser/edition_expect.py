@@ -27,6 +27,51 @@ import json
 import os
 import re
 import sys
+import urllib.parse
+
+# ---- what both checkers print: "ok: ..." / "FAIL: ..." lines, counted ----
+
+failures = 0
+
+
+def ok(msg):
+    print("ok: " + msg, flush=True)
+
+
+def fail(msg):
+    global failures
+    failures += 1
+    print("FAIL: " + msg, flush=True)
+
+
+def check(cond, good, bad):
+    if cond:
+        ok(good)
+    else:
+        fail(bad)
+    return cond
+
+
+def summary(seconds):
+    """The last line of a checker; its exit status."""
+    print("%s in %.1f s" % ("%d check(s) failed" % failures if failures else "all checks passed",
+                            seconds), flush=True)
+    return 1 if failures else 0
+
+
+def file_url(path):
+    return "file://" + urllib.parse.quote(os.path.abspath(path), safe="/")
+
+
+def counted(items):
+    """Distinct items in first-seen order, with how many times each came."""
+    n = {}
+    for i in items:
+        n[i] = n.get(i, 0) + 1
+    return list(n.items())
+
+
+# ---- the sample edition ----------------------------------------------------
 
 AR = "articles/article-ar-cairo-news.html"
 AR_TITLE = "ساحة حرب مفتوحة.. معركة الذكاء الاصطناعي بين ماسك وألتمان"

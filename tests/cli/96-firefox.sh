@@ -71,35 +71,16 @@ done
 grep -q '^seen: console error.*folioNoSuchFunction' leak.log ||
 	{ sed 's/^/  | /' leak.log >&2; fail "negative control: the console detector missed the script error"; }
 
-# Pack and unpack the sample edition, letting pack generate index.html.
-cp -R "$FIXTURES/edition" src
-rm -f src/index.html
-use_test_keys
-expect_status 0 "$PACK" pack src -k key.key -c test-news -t 'Cairo News Digest' -o news.folio
-expect_status 0 "$UNPACK" unpack news.folio -p key.pub -C dest
-for f in index.html _folio/search.js _folio/search-index.js; do
-	[ -f "dest/$f" ] || fail "pack generated no $f (dest has: $(find dest -mindepth 1 -maxdepth 1 -printf '%f '))"
-done
-
-# The same expectations as 95-browser.sh (tests/browser/edition_expect.py).
-python3 "$repo/tests/browser/edition_expect.py" dest/.folio/manifest.json expect.json --source src ||
-	fail "the expectations do not hold for the fixture (see above)"
-
-cases=()
-for f in fold token; do
-	if [ -f "$repo/tests/reader/$f-cases.txt" ]; then
-		cases+=("--$f-cases" "$repo/tests/reader/$f-cases.txt")
-	else
-		echo "note: $repo/tests/reader/$f-cases.txt missing, JS $f parity not checked"
-	fi
-done
+# The sample edition, packed and unpacked, and what both browsers must see
+# in it (browser_edition in lib.sh).
+browser_edition
 
 # The side each title and result sits against is measured too: Firefox
 # follows the HTML rendering rule li { text-align: match-parent }, so without
 # .article and #results-list li { text-align: start } in the edition page's
 # style (src/reader.c) right-to-left cards in a left-to-right page would be
 # set against the left.
-browser dest "$out" expect.json "${cases[@]}" >check.log 2>&1
+browser dest "$out" expect.json "${CASES[@]}" >check.log 2>&1
 rc=$?
 cat check.log
 echo "screenshots: $out"

@@ -375,3 +375,32 @@ mount_fs() {
 	fi
 	MOUNTS+=("$PWD/$dir")
 }
+
+# browser_edition: for the browser tests (95, 96).  Packs fixtures/edition
+# (no index.html of its own, so folio-pack makes the edition page) with the
+# test key into src/ -> news.folio -> dest/, writes the expectations both
+# browsers are held to into expect.json (tests/browser/edition_expect.py:
+# every article of the signed manifest, and facts pinned by hand), and sets
+# CASES to the options naming the fold and token case files.
+browser_edition() {
+	local repo f
+	repo=$(cd "$FIXTURES/.." && pwd)
+	cp -R "$FIXTURES/edition" src
+	rm -f src/index.html
+	use_test_keys
+	expect_status 0 "$PACK" pack src -k key.key -c test-news -t 'Cairo News Digest' -o news.folio
+	expect_status 0 "$UNPACK" unpack news.folio -p key.pub -C dest
+	for f in index.html _folio/search.js _folio/search-index.js; do
+		[ -f "dest/$f" ] || fail "pack generated no $f (dest has: $(find dest -mindepth 1 -maxdepth 1 -printf '%f '))"
+	done
+	python3 "$repo/tests/browser/edition_expect.py" dest/.folio/manifest.json expect.json --source src ||
+		fail "the expectations do not hold for the fixture (see above)"
+	CASES=()
+	for f in fold token; do
+		if [ -f "$repo/tests/reader/$f-cases.txt" ]; then
+			CASES+=("--$f-cases" "$repo/tests/reader/$f-cases.txt")
+		else
+			echo "note: $repo/tests/reader/$f-cases.txt missing, JS $f parity not checked"
+		fi
+	done
+}
