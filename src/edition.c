@@ -6,10 +6,12 @@
  * work folder, so memory holds one file at a time whatever the corpus. */
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -104,31 +106,81 @@ static bool has_prefix(const char *s, const char *prefix)
 
 /* ---- the work folder ------------------------------------------------------ */
 
+#define WORK_PREFIX "folio-pack-"
+
+/* Work folders a killed run left in tmp: named like ours, ours, and not
+ * locked by a live process (flock dies with its holder).  They are flat. */
+static void remove_stale_work(const char *tmp)
+{
+	DIR *dir = opendir(tmp);
+	if (dir == NULL)
+		return;
+	struct dirent *de;
+	while ((de = readdir(dir)) != NULL) {
+		const char *n = de->d_name;
+		if (strncmp(n, WORK_PREFIX, strlen(WORK_PREFIX)) != 0 ||
+		    strlen(n) != strlen(WORK_PREFIX) + 6)
+			continue;
+		int fd = openat(dirfd(dir), n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		struct stat st;
+		if (fd < 0)
+			continue;
+		if (fstat(fd, &st) == 0 && st.st_uid == geteuid() && flock(fd, LOCK_EX | LOCK_NB) == 0) {
+			DIR *work = fdopendir(dup(fd));
+			struct dirent *f;
+			while (work != NULL && (f = readdir(work)) != NULL)
+				if (strcmp(f->d_name, ".") != 0 && strcmp(f->d_name, "..") != 0)
+					unlinkat(fd, f->d_name, 0);
+			if (work != NULL)
+				closedir(work);
+			unlinkat(dirfd(dir), n, AT_REMOVEDIR);
+		}
+		close(fd);
+	}
+	closedir(dir);
+}
+
 int folio_work_open(folio_ctx *ctx, struct folio_work *w)
 {
 	const char *tmp = getenv("TMPDIR");
 	if (tmp == NULL || *tmp == '\0')
 		tmp = "/tmp";
+	remove_stale_work(tmp);
 	size_t size = strlen(tmp) + 32;
 	w->dir = malloc(size);
 	if (w->dir == NULL)
 		return folio_fail_errno(ctx, ENOMEM, "cannot make a work folder");
-	snprintf(w->dir, size, "%s/folio-pack-XXXXXX", tmp);
-	if (mkdtemp(w->dir) == NULL) {
-		int err = errno;
-		free(w->dir);
-		w->dir = NULL;
-		return folio_fail_errno(ctx, err, "cannot make a work folder in '%s'", tmp);
-	}
-	w->fd = open(w->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (w->fd < 0) {
-		int err = errno;
+	for (int attempt = 0; attempt < 100; attempt++) {
+		snprintf(w->dir, size, "%s/" WORK_PREFIX "XXXXXX", tmp);
+		if (mkdtemp(w->dir) == NULL) {
+			int err = errno;
+			free(w->dir);
+			w->dir = NULL;
+			return folio_fail_errno(ctx, err, "cannot make a work folder in '%s'", tmp);
+		}
+		/* Locked while this run lives, which tells other runs it is not
+		 * stale.  Another run's sweep may take it for stale between
+		 * mkdtemp and flock and remove it: then another name is tried. */
+		w->fd = open(w->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (w->fd < 0 && errno == ENOENT)
+			continue;
+		int err = w->fd < 0 ? errno : flock(w->fd, LOCK_EX | LOCK_NB) != 0 ? errno : 0;
+		struct stat st;
+		if (err == 0 && fstat(w->fd, &st) == 0 && st.st_nlink > 0)
+			return FOLIO_OK;
+		if (w->fd >= 0)
+			close(w->fd);
+		w->fd = -1;
+		if (err == 0 || err == EWOULDBLOCK)
+			continue; /* swept, or being swept */
 		rmdir(w->dir);
 		free(w->dir);
 		w->dir = NULL;
-		return folio_fail_errno(ctx, err, "cannot open the work folder");
+		return folio_fail_errno(ctx, err, "cannot open the work folder in '%s'", tmp);
 	}
-	return FOLIO_OK;
+	free(w->dir);
+	w->dir = NULL;
+	return folio_fail(ctx, FOLIO_ESYSTEM, "cannot make a work folder in '%s': no name free", tmp);
 }
 
 void folio_work_remove(struct folio_work *w)

@@ -54,6 +54,25 @@ grep -q 'class="summary"' small-manifest/index.html || fail "the edition page lo
 expect_status 1 "$PACK" pack src -k key.key -c news -o tiny.folio --max-manifest 2000
 expect_stderr_match "cannot pack 'src': the manifest \([0-9]+ bytes\) is larger than the limit of 2000"
 
+# --- the work folder in TMPDIR ----------------------------------------------
+# A pack leaves none behind; one a killed run left is removed by the next
+# run; one a live run holds (locked) is left alone.
+need flock
+mkdir -p tmp/folio-pack-AbCd12 tmp/folio-pack-Live01
+: >tmp/folio-pack-AbCd12/0
+: >tmp/folio-pack-Live01/0
+flock tmp/folio-pack-Live01 sleep 60 &
+holder=$!
+for _ in $(seq 100); do flock -n tmp/folio-pack-Live01 true || break; sleep 0.05; done
+TMPDIR=$PWD/tmp pack_ok src swept.folio
+kill "$holder" 2>/dev/null
+wait "$holder" 2>/dev/null
+[ ! -e tmp/folio-pack-AbCd12 ] || fail "a killed run's work folder was not removed"
+[ -e tmp/folio-pack-Live01/0 ] || fail "a live run's work folder was removed"
+left=$(ls tmp | grep -v '^folio-pack-Live01$')
+[ -z "$left" ] || fail "pack left its work folder behind: $left"
+cmp -s full.folio swept.folio || fail "TMPDIR changed the bundle"
+
 # --- --no-index: articles and pages, but no edition page -------------------
 pack_ok src noindex.folio --no-index
 expect_stderr_match '^folio-pack: no edition page made: --no-index$'
