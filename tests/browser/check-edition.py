@@ -38,7 +38,7 @@ import time
 import urllib.parse
 from html.parser import HTMLParser
 
-from edition_expect import check, counted, fail, file_url, ok, read_cases, summary
+from edition_expect import check, counted, fail, file_url, ok, parse_checker_args, read_cases, summary
 from selenium import webdriver
 from selenium.common.exceptions import TimeoutException, WebDriverException
 from selenium.webdriver.chrome.service import Service
@@ -496,35 +496,9 @@ def report_network(logs, what):
 
 
 def main(argv):
-    leak = None
-    fold_cases = token_cases = None
-    args = []
-    i = 0
-    while i < len(argv):
-        if argv[i] == "--expect-leak" and i + 1 < len(argv):
-            leak = argv[i + 1]
-            i += 2
-        elif argv[i] == "--fold-cases" and i + 1 < len(argv):
-            fold_cases = argv[i + 1]
-            i += 2
-        elif argv[i] == "--token-cases" and i + 1 < len(argv):
-            token_cases = argv[i + 1]
-            i += 2
-        else:
-            args.append(argv[i])
-            i += 1
-    if (leak is None and len(args) != 3) or (leak is not None and args):
-        sys.stderr.write(__doc__)
-        return 2
-    exp = None
-    if leak is None:
-        edition, outdir, expfile = args
-        if not os.path.isfile(os.path.join(edition, "index.html")):
-            fail("%s has no index.html" % edition)
-            return 1
-        with open(expfile, encoding="utf-8") as f:
-            exp = json.load(f)
-        os.makedirs(outdir, exist_ok=True)
+    o, exp = parse_checker_args(argv, __doc__)
+    leak, fold_cases, token_cases = o.leak, o.fold_cases, o.token_cases
+    edition, outdir = getattr(o, "edition", None), getattr(o, "outdir", None)
 
     t0 = time.time()
     profile = tempfile.mkdtemp(prefix="folio-chromium.")

@@ -47,7 +47,7 @@ from html.parser import HTMLParser
 
 import websocket
 
-from edition_expect import check, counted, fail, file_url, ok, read_cases, summary
+from edition_expect import check, counted, fail, file_url, ok, parse_checker_args, read_cases, summary
 
 FIREFOX = os.environ.get("FOLIO_FIREFOX", "/usr/bin/firefox-esr")
 START_TIMEOUT = 30      # seconds for Firefox to open its BiDi port
@@ -705,38 +705,13 @@ def report_console(page, what):
 
 
 def main(argv):
-    leak = None
-    fold_cases = token_cases = None
-    args = []
-    i = 0
     global align_mode
-    while i < len(argv):
-        if argv[i] in ("--align=warn", "--align=fail"):
-            align_mode = argv[i].split("=", 1)[1]
-            i += 1
-        elif argv[i] in ("--expect-leak", "--fold-cases", "--token-cases") and i + 1 < len(argv):
-            if argv[i] == "--expect-leak":
-                leak = argv[i + 1]
-            elif argv[i] == "--fold-cases":
-                fold_cases = argv[i + 1]
-            else:
-                token_cases = argv[i + 1]
-            i += 2
-        else:
-            args.append(argv[i])
-            i += 1
-    if (leak is None and len(args) != 3) or (leak is not None and args):
-        sys.stderr.write(__doc__)
-        return 2
-    exp = None
-    if leak is None:
-        edition, outdir, expfile = args
-        if not os.path.isfile(os.path.join(edition, "index.html")):
-            fail("%s has no index.html" % edition)
-            return 1
-        with open(expfile, encoding="utf-8") as f:
-            exp = json.load(f)
-        os.makedirs(outdir, exist_ok=True)
+    o, exp = parse_checker_args(
+        argv, __doc__,
+        lambda p: p.add_argument("--align", choices=("warn", "fail"), default="fail"))
+    align_mode = o.align
+    leak, fold_cases, token_cases = o.leak, o.fold_cases, o.token_cases
+    edition, outdir = getattr(o, "edition", None), getattr(o, "outdir", None)
 
     # Firefox runs in its own process group, out of reach of a timeout that
     # kills ours: on SIGTERM, unwind through the finally below that ends it.

@@ -59,6 +59,38 @@ def summary(seconds):
     return 1 if failures else 0
 
 
+def parse_checker_args(argv, doc, extra=None):
+    """The arguments both checkers take: EDITION OUTDIR EXPECT.json
+    [--fold-cases F] [--token-cases F], or --expect-leak PAGE alone.
+    extra(parser) may add options.  Returns (options, expectations or None);
+    exits 2 on a usage error and 1 when EDITION has no index.html."""
+    import argparse
+    parser = argparse.ArgumentParser(usage=doc, add_help=False)
+    parser.add_argument("--expect-leak", dest="leak")
+    parser.add_argument("--fold-cases")
+    parser.add_argument("--token-cases")
+    parser.add_argument("args", nargs="*")
+    if extra is not None:
+        extra(parser)
+    try:
+        o = parser.parse_args(argv)
+    except SystemExit:
+        sys.exit(2)
+    if (o.leak is None and len(o.args) != 3) or (o.leak is not None and o.args):
+        sys.stderr.write(doc)
+        sys.exit(2)
+    if o.leak is not None:
+        return o, None
+    o.edition, o.outdir, expfile = o.args
+    if not os.path.isfile(os.path.join(o.edition, "index.html")):
+        fail("%s has no index.html" % o.edition)
+        sys.exit(1)
+    with open(expfile, encoding="utf-8") as f:
+        exp = json.load(f)
+    os.makedirs(o.outdir, exist_ok=True)
+    return o, exp
+
+
 def file_url(path):
     return "file://" + urllib.parse.quote(os.path.abspath(path), safe="/")
 
