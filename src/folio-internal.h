@@ -120,6 +120,33 @@ int folio_sig_create(folio_ctx *ctx, const folio_seckey *key, const void *msg,
 int folio_read_small_file(folio_ctx *ctx, const char *path, size_t max,
 			  char **out, size_t *len);
 
+/* ---- opening a bundle (unpack.c) ----------------------------------------- */
+
+/* How folio_bundle_open_opts() chooses the key and applies the clock. */
+struct folio_open_opts {
+	/* The trusted key, or NULL when lookup chooses it. */
+	const folio_pubkey *key;
+	/* Returns the trusted key whose id is key_id (16 upper-case hex digits),
+	 * or NULL when none is trusted: called with the id of the key that
+	 * signed the bundle's head. */
+	const folio_pubkey *(*lookup)(void *arg, const char *key_id);
+	void *lookup_arg;
+	const char *channel;    /* refuse another channel; NULL: any */
+	int64_t now_floor;      /* "now" is never earlier than this (0: the clock) */
+	int64_t future_margin;  /* seconds "created" may be past now; -1: 86400 */
+};
+/* folio_bundle_open() with the choices above. */
+int folio_bundle_open_opts(folio_ctx *ctx, const char *path,
+			   const struct folio_open_opts *o, folio_bundle **out);
+/* The id of the trusted key the bundle's signature chain starts from. */
+const char *folio_bundle_root_id(const folio_bundle *b);
+/* folio_bundle_unpack() that calls before_commit, if not NULL, once every
+ * file is verified and written into the staging folder (stagingfd) and
+ * before it is renamed to dest; a failure it returns is the unpack's. */
+int folio_bundle_unpack_hook(folio_bundle *b, const char *dest, int flags,
+			     int (*before_commit)(void *arg, folio_bundle *b, int stagingfd),
+			     void *arg);
+
 /* ---- articles (article.c) ------------------------------------------------ */
 
 /* Generated files live under this folder of an edition; a source tree that

@@ -58,7 +58,10 @@ struct folio_bundle {
 	size_t manifest_len;
 	char *sig;
 	size_t sig_len;
-	char key_id[17];
+	char key_id[17];    /* the key that signed the manifest */
+	char root_id[17];   /* the trusted key the signature chain starts from */
+	int64_t now_floor;  /* "now" is never earlier than this */
+	int64_t future_margin;
 	bool current;       /* unpack found dest already holding this edition */
 	const char *dest;   /* unpack: DEST as given, for messages */
 };
@@ -259,6 +262,8 @@ static int check_policy(folio_bundle *b, const char *channel)
 {
 	const struct folio_manifest *m = &b->m;
 	int64_t now = (int64_t)time(NULL);
+	if (now < b->now_floor)
+		now = b->now_floor;
 	char when[32];
 	if (channel != NULL && strcmp(channel, m->channel) != 0)
 		return folio_fail(b->ctx, FOLIO_EREJECT,
@@ -268,7 +273,7 @@ static int check_policy(folio_bundle *b, const char *channel)
 		folio_time_format(when, m->expires);
 		return reject(b, "edition expired at %s", when);
 	}
-	if (m->created > now + FUTURE_MARGIN) {
+	if (m->created > now + b->future_margin) {
 		folio_time_format(when, m->created);
 		return reject(b, "created in the future (%s); check the clock", when);
 	}
@@ -286,7 +291,7 @@ static uint64_t tar_cap(const folio_bundle *b)
 	return cap + b->out_size; /* libarchive reads ahead by one buffer */
 }
 
-static int open_head(folio_bundle *b, const folio_pubkey *key, const char *channel)
+static int open_head(folio_bundle *b, const struct folio_open_opts *o)
 {
 	folio_ctx *ctx = b->ctx;
 	b->in_size = ZSTD_DStreamInSize();
@@ -321,10 +326,19 @@ static int open_head(folio_bundle *b, const folio_pubkey *key, const char *chann
 	struct folio_sig sig;
 	if (rc == FOLIO_OK)
 		rc = folio_sig_parse(ctx, b->name, b->sig, b->sig_len, &sig);
+	const folio_pubkey *key = o->key;
+	if (rc == FOLIO_OK && o->lookup != NULL) {
+		char id[17];
+		folio_keyid_format(id, sig.keyid);
+		key = o->lookup(o->lookup_arg, id);
+		if (key == NULL)
+			return reject(b, "signed by key %s, which is trusted for no channel here", id);
+	}
 	if (rc == FOLIO_OK)
 		rc = folio_sig_verify(ctx, b->name, &sig, key, b->manifest, b->manifest_len);
 	if (rc != FOLIO_OK)
 		return rc;
+	memcpy(b->root_id, key->id, sizeof(b->root_id));
 	/* Signed from here on; still checked as if the key were stolen. */
 	rc = folio_manifest_decode(ctx, b->name, b->manifest, b->manifest_len, &b->m);
 	if (rc != FOLIO_OK)
@@ -337,7 +351,7 @@ static int open_head(folio_bundle *b, const folio_pubkey *key, const char *chann
 	if (!same)
 		return reject(b, "trusted comment does not match the manifest");
 	memcpy(b->key_id, key->id, sizeof(b->key_id));
-	rc = check_policy(b, channel);
+	rc = check_policy(b, o->channel);
 	if (rc == FOLIO_OK)
 		b->cap = tar_cap(b);
 	return rc;
@@ -346,15 +360,24 @@ static int open_head(folio_bundle *b, const folio_pubkey *key, const char *chann
 int folio_bundle_open(folio_ctx *ctx, const char *path, const folio_pubkey *key,
 		      const char *channel, folio_bundle **out)
 {
+	struct folio_open_opts o = {.key = key, .channel = channel, .future_margin = -1};
+	return folio_bundle_open_opts(ctx, path, &o, out);
+}
+
+int folio_bundle_open_opts(folio_ctx *ctx, const char *path, const struct folio_open_opts *o,
+			   folio_bundle **out)
+{
 	folio_clear_error(ctx);
 	*out = NULL;
-	if (key == NULL || path == NULL)
+	if ((o->key == NULL && o->lookup == NULL) || path == NULL)
 		return folio_fail(ctx, FOLIO_EUSAGE, "a bundle and a public key are needed");
 	folio_bundle *b = calloc(1, sizeof(*b));
 	if (b == NULL)
 		return folio_fail_errno(ctx, ENOMEM, "cannot open '%s'", path);
 	b->ctx = ctx;
 	b->fd = -1;
+	b->now_floor = o->now_floor;
+	b->future_margin = o->future_margin >= 0 ? o->future_margin : FUTURE_MARGIN;
 	bool is_stdin = strcmp(path, "-") == 0;
 	b->name = strdup(is_stdin ? "(standard input)" : path);
 	if (b->name == NULL) {
@@ -376,7 +399,7 @@ int folio_bundle_open(folio_ctx *ctx, const char *path, const folio_pubkey *key,
 		rc = folio_fail_errno(ctx, errno, "cannot open '%s'", path);
 	if (rc == FOLIO_OK) {
 		locale_t previous = folio_utf8_begin(ctx);
-		rc = open_head(b, key, channel);
+		rc = open_head(b, o);
 		folio_utf8_end(previous);
 	}
 	if (rc != FOLIO_OK) {
@@ -410,6 +433,7 @@ uint64_t folio_bundle_edition(const folio_bundle *b) { return b->m.edition; }
 int64_t folio_bundle_created(const folio_bundle *b) { return b->m.created; }
 int64_t folio_bundle_expires(const folio_bundle *b) { return b->m.expires; }
 const char *folio_bundle_key_id(const folio_bundle *b) { return b->key_id; }
+const char *folio_bundle_root_id(const folio_bundle *b) { return b->root_id; }
 size_t folio_bundle_file_count(const folio_bundle *b) { return b->m.nfiles; }
 
 size_t folio_bundle_article_count(const folio_bundle *b)
@@ -879,6 +903,13 @@ int folio_bundle_current(const folio_bundle *b) { return b->current; }
 
 int folio_bundle_unpack(folio_bundle *b, const char *dest, int flags)
 {
+	return folio_bundle_unpack_hook(b, dest, flags, NULL, NULL);
+}
+
+int folio_bundle_unpack_hook(folio_bundle *b, const char *dest, int flags,
+			     int (*before_commit)(void *arg, folio_bundle *b, int stagingfd),
+			     void *arg)
+{
 	folio_clear_error(b->ctx);
 	if (b->used)
 		return folio_fail(b->ctx, FOLIO_EUSAGE, "'%s' was already read", b->name);
@@ -908,6 +939,8 @@ int folio_bundle_unpack(folio_bundle *b, const char *dest, int flags)
 		locale_t previous = folio_utf8_begin(b->ctx);
 		rc = stream_body(b, b->current ? NULL : &s);
 		folio_utf8_end(previous);
+		if (rc == FOLIO_OK && !b->current && before_commit != NULL)
+			rc = before_commit(arg, b, s.fd);
 		if (rc == FOLIO_OK && !b->current)
 			rc = commit(b, dest, &s, replace);
 	}
