@@ -514,6 +514,15 @@ static int open_parent(int root, const char *path, const char **base)
 	return fd >= 0 ? fd : -errno;
 }
 
+/* fchmod, except on a file system that keeps no modes (FAT: the kernel's
+ * vfat says EPERM, a FUSE one ENOSYS), where the mount decides them. */
+static int set_mode(int fd, unsigned mode)
+{
+	if (fchmod(fd, mode) == 0)
+		return 0;
+	return errno == EPERM || errno == ENOSYS || errno == EOPNOTSUPP ? 0 : -1;
+}
+
 static int create_file(folio_bundle *b, struct staging *s, const char *path, unsigned mode)
 {
 	const char *base;
@@ -525,7 +534,7 @@ static int create_file(folio_bundle *b, struct staging *s, const char *path, uns
 	close(dirfd);
 	if (fd < 0)
 		return folio_fail_errno(b->ctx, err, "cannot unpack into '%s': '%s'", b->dest, path);
-	if (fchmod(fd, mode) != 0) {
+	if (set_mode(fd, mode) != 0) {
 		err = errno;
 		close(fd);
 		return folio_fail_errno(b->ctx, err, "cannot unpack into '%s': '%s'", b->dest, path);
@@ -833,7 +842,7 @@ static int make_staging(folio_bundle *b, const char *dest, struct staging *s)
 
 static int commit(folio_bundle *b, const char *dest, struct staging *s, bool replace)
 {
-	if (syncfs(s->fd) != 0 || fchmod(s->fd, 0755) != 0)
+	if (syncfs(s->fd) != 0 || set_mode(s->fd, 0755) != 0)
 		return folio_fail_errno(b->ctx, errno, "cannot unpack into '%s'", dest);
 	int r;
 	if (!replace) {
