@@ -120,6 +120,34 @@ int folio_sig_create(folio_ctx *ctx, const folio_seckey *key, const void *msg,
 int folio_read_small_file(folio_ctx *ctx, const char *path, size_t max,
 			  char **out, size_t *len);
 
+/* ---- key lists: a root key delegates signing (keylist.c) --------------- */
+
+#define FOLIO_KEYS_PATH ".folio/keys.json"
+#define FOLIO_KEYS_SIGNATURE_PATH ".folio/keys.json.minisig"
+#define FOLIO_KEYS_MAX 65536 /* bytes of a key list */
+
+/* A key list (FORMAT.md section 15), verified and parsed. */
+struct folio_keylist;
+/* Verifies sig (a .minisig text) over json with root, then parses and
+ * checks json strictly.  name is used in messages.  FOLIO_EREJECT with a
+ * message naming name and the problem. */
+int folio_keylist_parse(folio_ctx *ctx, const char *name, const char *json, size_t len,
+			const char *sig, size_t siglen, const folio_pubkey *root,
+			struct folio_keylist **out);
+void folio_keylist_free(struct folio_keylist *kl);
+const char *folio_keylist_channel(const struct folio_keylist *kl);
+uint64_t folio_keylist_version(const struct folio_keylist *kl);
+/* The listed key whose id is key_id, or NULL; with its range of editions
+ * (first..last, inclusive; last < first: none) and whether the list marks
+ * it revoked.  Any out-pointer may be NULL. */
+const folio_pubkey *folio_keylist_find(const struct folio_keylist *kl, const char *key_id,
+				       uint64_t *first, uint64_t *last, bool *revoked);
+/* FOLIO_OK when key key_id may sign edition under kl; else FOLIO_EREJECT
+ * with a sentence starting "cannot verify 'name': " that says why (not
+ * listed, revoked, edition outside its range). */
+int folio_keylist_allows(folio_ctx *ctx, const char *name, const struct folio_keylist *kl,
+			 const char *key_id, uint64_t edition);
+
 /* ---- opening a bundle (unpack.c) ----------------------------------------- */
 
 /* How folio_bundle_open_opts() chooses the key and applies the clock. */
@@ -140,6 +168,11 @@ int folio_bundle_open_opts(folio_ctx *ctx, const char *path,
 			   const struct folio_open_opts *o, folio_bundle **out);
 /* The id of the trusted key the bundle's signature chain starts from. */
 const char *folio_bundle_root_id(const folio_bundle *b);
+/* The key list the bundle carries (its exact signed bytes and signature),
+ * or NULL when the manifest is signed by the trusted key itself. */
+const struct folio_keylist *folio_bundle_keylist(const folio_bundle *b);
+const char *folio_bundle_keylist_json(const folio_bundle *b, size_t *len);
+const char *folio_bundle_keylist_sig(const folio_bundle *b, size_t *len);
 /* folio_bundle_unpack() that calls before_commit, if not NULL, once every
  * file is verified and written into the staging folder (stagingfd) and
  * before it is renamed to dest; a failure it returns is the unpack's. */
