@@ -18,6 +18,9 @@
  *      folio_bundle_verify() or folio_bundle_unpack() streams the rest.
  *   5) folio_bundle_free(), folio_pubkey_free(), folio_seckey_free(),
  *      folio_free().  Every _free accepts NULL.
+ *   6) The reader's library (a folder of editions kept side by side):
+ *      folio_library_open(), then trust, install, prune, status or check,
+ *      then folio_library_close().
  *
  * The library never prints and never exits.
  */
@@ -245,6 +248,105 @@ FOLIO_WUR int folio_bundle_unpack(folio_bundle *b, const char *dest, int flags);
  * written, else 0.  (An older
  * edition than dest holds is refused with FOLIO_EREJECT: no rollback.) */
 int folio_bundle_current(const folio_bundle *b);
+
+/* ---- the reader's library (docs/FORMAT.md section 16) --------------------- */
+
+/* A folder that keeps editions of trusted channels side by side, as
+ * DIR/CHANNEL/EDITION/, with identical files shared between editions, the
+ * channels' pinned root keys and their rollback and clock floors in
+ * DIR/.folio-library/state.json, and a library page DIR/index.html.
+ * Lifecycle: folio_library_open() (which takes the library's lock), the
+ * verbs below, folio_library_close() (which releases it). */
+typedef struct folio_library folio_library;
+
+#define FOLIO_LIBRARY_WRITE 1  /* exclusive lock: trust, install, prune */
+#define FOLIO_LIBRARY_CREATE 2 /* make DIR and its layout if missing (with WRITE) */
+
+/* Opens the library at dir and takes its lock: shared, or exclusive with
+ * FOLIO_LIBRARY_WRITE.  When another process holds the lock, waiting (if not
+ * NULL) is called once, then the call blocks until the lock is free.
+ * FOLIO_EUSAGE when dir is not a library (and FOLIO_LIBRARY_CREATE is not
+ * given).  A state file that does not parse is not a failure here: status
+ * and check report it; the verbs that write refuse to run.  *out is the
+ * caller's, to free with folio_library_close(); it keeps ctx (which must
+ * outlive it) for its messages and limits. */
+FOLIO_WUR int folio_library_open(folio_ctx *ctx, const char *dir, int flags,
+				 void (*waiting)(void *arg, const char *dir), void *arg,
+				 folio_library **out);
+/* Releases the lock and frees lib; accepts NULL. */
+void folio_library_close(folio_library *lib);
+
+/* Pins channel to the public key in the minisign file pubkey_path: bundles
+ * of the channel must be signed by it (its root).  A channel pinned to
+ * another key is refused (FOLIO_EUSAGE) unless force; its floors are kept
+ * either way.  *changed (may be NULL) is 0 when the channel was already
+ * trusted with this key. */
+FOLIO_WUR int folio_library_trust_add(folio_library *lib, const char *channel,
+				      const char *pubkey_path, int force, int *changed);
+/* Stops trusting channel: its editions stay, no more are installed; its
+ * floors are kept for the day it is trusted again.  FOLIO_EUSAGE when the
+ * channel is not trusted. */
+FOLIO_WUR int folio_library_trust_remove(folio_library *lib, const char *channel);
+
+struct folio_install_options {
+	const char *channel;    /* refuse a bundle of another channel; NULL: any */
+	uint64_t max_size;      /* then prune to fit this many bytes; 0: don't */
+	int64_t future_margin;  /* seconds "created" may be past now; -1: 1 day */
+	int force;              /* re-install the edition last accepted */
+};
+struct folio_install_result {
+	char channel[65];
+	char title[513];
+	uint64_t edition;
+	/* 0: installed; 1: already installed, nothing written; 2: accepted
+	 * before and pruned since, nothing written. */
+	int nothing_to_do;
+	uint64_t files;          /* files of the edition (manifest) */
+	uint64_t bytes;          /* their bytes */
+	uint64_t bytes_shared;   /* of them, in files shared with other editions */
+	int sharing;             /* 1 hardlinks work here, 0 plain copies */
+	uint64_t editions_pruned; /* by max_size */
+	int still_too_big;       /* max_size could not be reached */
+};
+/* Verifies the bundle at path with the root pinned for its channel and the
+ * library's policy (rollback, freeze, fast-forward, channel), then installs
+ * it as DIR/CHANNEL/EDITION.  Needs FOLIO_LIBRARY_WRITE.  FOLIO_EREJECT for
+ * a bundle the policy refuses; the library is then unchanged.  result may
+ * be NULL. */
+FOLIO_WUR int folio_library_install(folio_library *lib, const char *path,
+				    const struct folio_install_options *o,
+				    struct folio_install_result *result);
+
+struct folio_prune_result {
+	uint64_t editions_pruned;
+	uint64_t bytes;          /* the library's disk use afterwards */
+	int still_too_big;       /* max_size not reached: only newest editions left */
+};
+/* Keeps the newest keep editions of each channel (0: no such rule), then
+ * removes the oldest editions (by creation time) across channels until the
+ * library uses at most max_size bytes (0: no such rule).  The newest edition
+ * of a channel is never removed.  Needs FOLIO_LIBRARY_WRITE. */
+FOLIO_WUR int folio_library_prune(folio_library *lib, uint64_t keep, uint64_t max_size,
+				  struct folio_prune_result *result);
+
+#define FOLIO_STATUS_JSON 1
+/* Describes the library: its channels, editions, disk use, leftovers of
+ * interrupted runs and problems, as text or (FOLIO_STATUS_JSON) one JSON
+ * object (docs/folio-unpack.1 lists its fields).  *out is malloc'd, the
+ * caller frees it; *consistent is 1 when every edition is complete and the
+ * state parses.  Writes nothing. */
+FOLIO_WUR int folio_library_status(folio_library *lib, int flags, char **out, int *consistent);
+
+struct folio_check_result {
+	uint64_t editions, files, problems;
+};
+/* Re-checks every edition: its kept manifest's signature with the channel's
+ * pinned root, then every file's size and BLAKE2b-256 hash.  problem (may be
+ * NULL) is called once per problem with a sentence naming the path.
+ * FOLIO_OK even when problems were found (see result). */
+FOLIO_WUR int folio_library_check(folio_library *lib,
+				  void (*problem)(void *arg, const char *message), void *arg,
+				  struct folio_check_result *result);
 
 #ifdef __cplusplus
 }

@@ -160,7 +160,9 @@ struct folio_open_opts {
 	const folio_pubkey *(*lookup)(void *arg, const char *key_id);
 	void *lookup_arg;
 	const char *channel;    /* refuse another channel; NULL: any */
-	int64_t now_floor;      /* "now" is never earlier than this (0: the clock) */
+	int64_t now_floor;      /* "now" is never earlier than this (0: the clock);
+				   non-zero (the library's) also words the time
+				   refusals for a library */
 	int64_t future_margin;  /* seconds "created" may be past now; -1: 86400 */
 };
 /* folio_bundle_open() with the choices above. */
@@ -176,6 +178,9 @@ const char *folio_bundle_keylist_sig(const folio_bundle *b, size_t *len);
 /* folio_bundle_unpack() that calls before_commit, if not NULL, once every
  * file is verified and written into the staging folder (stagingfd) and
  * before it is renamed to dest; a failure it returns is the unpack's. */
+/* A flag for folio_bundle_unpack_hook() beside FOLIO_FORCE: replace dest
+ * whatever edition it holds (the library has applied its own policy). */
+#define FOLIO_UNPACK_REPLACE_ANY 0x100
 int folio_bundle_unpack_hook(folio_bundle *b, const char *dest, int flags,
 			     int (*before_commit)(void *arg, folio_bundle *b, int stagingfd),
 			     void *arg);

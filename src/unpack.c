@@ -258,23 +258,55 @@ static int read_small_entry(folio_bundle *b, const char *expect, size_t max,
 	return FOLIO_OK;
 }
 
+/* "1 day", "90 minutes", "45 seconds". */
+static void format_duration(char *out, size_t size, int64_t s)
+{
+	static const struct { int64_t unit; const char *one, *many; } units[] = {
+		{86400, "day", "days"}, {3600, "hour", "hours"}, {60, "minute", "minutes"},
+		{1, "second", "seconds"},
+	};
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (s % units[i].unit == 0 || units[i].unit == 1) {
+			int64_t n = s / units[i].unit;
+			snprintf(out, size, "%lld %s", (long long)n, n == 1 ? units[i].one : units[i].many);
+			return;
+		}
+}
+
 static int check_policy(folio_bundle *b, const char *channel)
 {
 	const struct folio_manifest *m = &b->m;
-	int64_t now = (int64_t)time(NULL);
-	if (now < b->now_floor)
+	int64_t clock = (int64_t)time(NULL);
+	int64_t now = clock;
+	bool floored = now < b->now_floor;
+	if (floored)
 		now = b->now_floor;
-	char when[32];
+	char when[32], now_s[32], clock_s[32];
+	folio_time_format(now_s, now);
+	folio_time_format(clock_s, clock);
 	if (channel != NULL && strcmp(channel, m->channel) != 0)
 		return folio_fail(b->ctx, FOLIO_EREJECT,
 				  "cannot verify '%s': bundle is for channel '%s', not '%s'",
 				  b->name, m->channel, channel);
 	if (now >= m->expires) {
 		folio_time_format(when, m->expires);
+		if (floored)
+			return reject(b, "edition expired at %s (this device's time is taken as %s, "
+				      "when the newest edition accepted was made, because its clock says %s)",
+				      when, now_s, clock_s);
 		return reject(b, "edition expired at %s", when);
 	}
 	if (m->created > now + b->future_margin) {
 		folio_time_format(when, m->created);
+		if (b->now_floor > 0) { /* the library's words */
+			char margin[48];
+			format_duration(margin, sizeof(margin), b->future_margin);
+			return reject(b, "edition %llu says it was made at %s, more than %s after this "
+				      "device's time %s%s; if the device's clock is wrong, set it, or allow "
+				      "more with --future-margin",
+				      (unsigned long long)m->edition, when, margin, now_s,
+				      floored ? " (when the newest edition accepted was made: its clock is behind)" : "");
+		}
 		return reject(b, "created in the future (%s); check the clock", when);
 	}
 	return FOLIO_OK;
@@ -840,6 +872,60 @@ static int make_staging(folio_bundle *b, const char *dest, struct staging *s)
 	return folio_fail(b->ctx, FOLIO_ESYSTEM, "cannot unpack into '%s': no staging name free", dest);
 }
 
+/* File systems without renameat2's flags (FUSE ones such as fusefat say
+ * EINVAL): look, then rename.  Under the library's lock nothing else makes
+ * dest in between; for a plain unpack there is a small window in which a
+ * dest made by another process would be replaced (docs/FORMAT.md 16.7). */
+static int rename_noreplace_fallback(struct staging *s)
+{
+	struct stat st;
+	if (fstatat(s->parentfd, s->dest_base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		errno = EEXIST;
+		return -1;
+	}
+	if (errno != ENOENT)
+		return -1;
+	return renameat(s->parentfd, s->name, s->parentfd, s->dest_base);
+}
+
+/* The exchange in two renames: the old dest moves to a name of its own that
+ * the next run sweeps as a stale staging folder, then the new one takes its
+ * place.  Killed between the two, dest is missing (not damaged); the library
+ * finds the edition gone and re-installs it with --force. */
+static int rename_exchange_fallback(struct staging *s)
+{
+	size_t size = strlen(s->dest_base) + 32;
+	char *old = malloc(size);
+	if (old == NULL)
+		return -1;
+	int r = -1;
+	for (int attempt = 0; attempt < 100 && r != 0; attempt++) {
+		snprintf(old, size, ".%s.folio-%08x", s->dest_base, randombytes_random());
+		struct stat st;
+		if (fstatat(s->parentfd, old, &st, AT_SYMLINK_NOFOLLOW) == 0)
+			continue;
+		r = renameat(s->parentfd, s->dest_base, s->parentfd, old);
+		if (r != 0 && errno == ENOENT) { /* no dest after all */
+			r = renameat(s->parentfd, s->name, s->parentfd, s->dest_base);
+			free(old);
+			return r;
+		}
+		if (r != 0)
+			break;
+	}
+	if (r == 0) {
+		r = renameat(s->parentfd, s->name, s->parentfd, s->dest_base);
+		int err = errno;
+		if (r == 0)
+			remove_tree(s->parentfd, old);
+		else
+			(void)renameat(s->parentfd, old, s->parentfd, s->dest_base); /* back */
+		errno = err;
+	}
+	free(old);
+	return r;
+}
+
 static int commit(folio_bundle *b, const char *dest, struct staging *s, bool replace)
 {
 	if (syncfs(s->fd) != 0 || set_mode(s->fd, 0755) != 0)
@@ -847,16 +933,22 @@ static int commit(folio_bundle *b, const char *dest, struct staging *s, bool rep
 	int r;
 	if (!replace) {
 		r = renameat2(s->parentfd, s->name, s->parentfd, s->dest_base, RENAME_NOREPLACE);
+		if (r != 0 && errno == EINVAL)
+			r = rename_noreplace_fallback(s);
 		if (r != 0 && errno == EEXIST)
 			return folio_fail(b->ctx, FOLIO_EUSAGE,
 					  "cannot unpack into '%s': it exists (use --force to replace it)", dest);
 	} else {
 		/* Swap in one step; the old edition leaves under the staging name. */
 		r = renameat2(s->parentfd, s->name, s->parentfd, s->dest_base, RENAME_EXCHANGE);
-		if (r != 0 && errno == ENOENT)
+		if (r != 0 && errno == EINVAL)
+			r = rename_exchange_fallback(s);
+		else if (r != 0 && errno == ENOENT)
 			r = renameat2(s->parentfd, s->name, s->parentfd, s->dest_base, RENAME_NOREPLACE);
 		else if (r == 0)
 			remove_tree(s->parentfd, s->name);
+		if (r != 0 && errno == EINVAL) /* ENOENT above, on a file system without renameat2 */
+			r = rename_noreplace_fallback(s);
 	}
 	if (r != 0)
 		return folio_fail_errno(b->ctx, errno, "cannot unpack into '%s'", dest);
@@ -935,7 +1027,7 @@ int folio_bundle_unpack_hook(folio_bundle *b, const char *dest, int flags,
 		else if (!S_ISDIR(st.st_mode))
 			rc = folio_fail(b->ctx, FOLIO_EUSAGE,
 					"cannot unpack into '%s': it exists and is not a folder", dest);
-		else
+		else if ((flags & FOLIO_UNPACK_REPLACE_ANY) == 0)
 			rc = check_installed(b, dest);
 	}
 	if (rc == FOLIO_OK && !b->current)

@@ -92,8 +92,7 @@ bool cli_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	return true;
 }
 
-/* A number with an optional binary suffix (K, M, G, T), at least 1. */
-static bool parse_size(const char *s, uint64_t *out)
+bool cli_parse_size(const char *s, uint64_t *out)
 {
 	if (s == NULL || *s < '0' || *s > '9')
 		return false;
@@ -124,7 +123,7 @@ int cli_limit_option(struct cli_limits *l, int c, const char *arg, const char *s
 		       which == FOLIO_LIMIT_PATH_DEPTH;
 	if (which < 0 || which >= FOLIO_LIMIT__COUNT)
 		return cli_usage_error(synopsis, "bad option");
-	if (counted ? !cli_parse_uint(arg, 1, UINT32_MAX, &v) : !parse_size(arg, &v))
+	if (counted ? !cli_parse_uint(arg, 1, UINT32_MAX, &v) : !cli_parse_size(arg, &v))
 		return cli_usage_error(synopsis, "limit '%s' is not a %s", arg,
 				       counted ? "number from 1 to 2^32-1" : "size (N, NK, NM, NG or NT)");
 	if (which == FOLIO_LIMIT_WINDOW_LOG) {

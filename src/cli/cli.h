@@ -31,6 +31,9 @@ int cli_usage_error(const char *synopsis, const char *fmt, ...)
 /* Prints the version line of folio and its libraries. */
 int cli_version(void);
 
+/* A number with an optional binary suffix (K, M, G, T: powers of 1024), at
+ * least 1. */
+bool cli_parse_size(const char *s, uint64_t *out);
 /* Parses a whole decimal number in [min, max]. */
 bool cli_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: ISC */
-/* folio-unpack: verify, list or unpack a bundle.  Never needs a secret key. */
+/* folio-unpack: verify, list or unpack a bundle, or keep editions in a
+ * library.  Never needs a secret key. */
+#include <errno.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,10 +13,18 @@
 static const char synopsis[] =
 	"usage: folio-unpack verify BUNDLE -p PUBKEY [-c CHANNEL]\n"
 	"       folio-unpack list BUNDLE -p PUBKEY [-c CHANNEL] [--json]\n"
-	"       folio-unpack unpack BUNDLE -p PUBKEY -C DEST [-c CHANNEL] [-f]\n";
+	"       folio-unpack unpack BUNDLE -p PUBKEY -C DEST [-c CHANNEL] [-f]\n"
+	"       folio-unpack trust add CHANNEL ROOT.pub --library DIR [--force]\n"
+	"       folio-unpack trust remove CHANNEL --library DIR\n"
+	"       folio-unpack install BUNDLE --library DIR [-c CHANNEL] [--max-size SIZE]\n"
+	"                    [--future-margin DURATION] [--force]\n"
+	"       folio-unpack status --library DIR [--json]\n"
+	"       folio-unpack prune --library DIR [--keep N] [--max-size SIZE]\n"
+	"       folio-unpack check --library DIR\n";
 
 static const char help[] =
-	"folio-unpack: check a signed folio bundle and unpack its edition.\n"
+	"folio-unpack: check a signed folio bundle and unpack its edition, or keep\n"
+	"editions in a library.\n"
 	"\n"
 	"Usage:\n"
 	"  folio-unpack verify BUNDLE -p PUBKEY   check the signature and every byte;\n"
@@ -25,13 +36,41 @@ static const char help[] =
 	"                                         when all of it verified\n"
 	"BUNDLE may be - for standard input.\n"
 	"\n"
+	"The library (a folder of editions, DIR/CHANNEL/EDITION/, with a page\n"
+	"DIR/index.html; see docs/FORMAT.md section 16):\n"
+	"  folio-unpack trust add CHANNEL ROOT.pub --library DIR [--force]\n"
+	"                                         pin CHANNEL to the publisher's root key\n"
+	"  folio-unpack trust remove CHANNEL --library DIR\n"
+	"                                         install no more editions of CHANNEL\n"
+	"                                         (its editions stay)\n"
+	"  folio-unpack install BUNDLE --library DIR\n"
+	"                                         verify, refuse an older, expired,\n"
+	"                                         future or foreign edition, install\n"
+	"  folio-unpack status --library DIR      channels, editions, disk use, problems\n"
+	"  folio-unpack prune --library DIR --keep N | --max-size SIZE\n"
+	"                                         remove the oldest editions\n"
+	"  folio-unpack check --library DIR       re-hash every file of every edition\n"
+	"\n"
 	"Options:\n"
 	"  -p, --pubkey FILE          the publisher's public key (minisign format)\n"
 	"  -c, --channel CHANNEL      refuse a bundle for any other channel\n"
 	"  -C, --directory DEST       unpack: the folder to create\n"
 	"  -f, --force                unpack: replace DEST if it exists (atomically;\n"
-	"                             never with an older edition of its channel)\n"
-	"      --json                 list: print the signed manifest as it is\n"
+	"                             never with an older edition of its channel);\n"
+	"                             install: re-install the edition last accepted\n"
+	"                             (repairs one check found damaged); trust add:\n"
+	"                             replace the key CHANNEL is pinned to\n"
+	"      --json                 list: print the signed manifest as it is;\n"
+	"                             status: print one JSON object\n"
+	"      --library DIR          the library (default: $FOLIO_LIBRARY)\n"
+	"      --max-size SIZE        install, prune: remove the oldest editions until\n"
+	"                             the library uses at most SIZE bytes (the newest\n"
+	"                             edition of each channel stays)\n"
+	"      --keep N               prune: keep the newest N editions of each channel\n"
+	"      --future-margin DURATION\n"
+	"                             install: how far past this device's time an\n"
+	"                             edition may say it was made (N, Ns, Nm, Nh or Nd;\n"
+	"                             default 1d)\n"
 	"  -q, --quiet                print only errors\n"
 	"  -v, --verbose              say more\n"
 	"  -h, --help                 print this help and exit\n"
@@ -41,9 +80,10 @@ static const char help[] =
 	"\n"
 	"Exit status: 0 success, 1 bundle rejected (signature, key, hash, expiry,\n"
 	"channel, unsafe or malformed content, limits, older than the edition in\n"
-	"DEST), 2 usage error, 3 system error.\n";
+	"DEST or than the library accepted, created too far in the future), or\n"
+	"status/check found problems, 2 usage error, 3 system error.\n";
 
-enum { OPT_JSON = 256 };
+enum { OPT_JSON = 256, OPT_LIBRARY, OPT_MAX_SIZE, OPT_KEEP, OPT_FUTURE_MARGIN };
 
 static const struct option options[] = {
 	{"pubkey", required_argument, NULL, 'p'},
@@ -51,6 +91,10 @@ static const struct option options[] = {
 	{"directory", required_argument, NULL, 'C'},
 	{"force", no_argument, NULL, 'f'},
 	{"json", no_argument, NULL, OPT_JSON},
+	{"library", required_argument, NULL, OPT_LIBRARY},
+	{"max-size", required_argument, NULL, OPT_MAX_SIZE},
+	{"keep", required_argument, NULL, OPT_KEEP},
+	{"future-margin", required_argument, NULL, OPT_FUTURE_MARGIN},
 	{"quiet", no_argument, NULL, 'q'},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
@@ -60,10 +104,35 @@ static const struct option options[] = {
 };
 
 struct args {
-	const char *pubkey, *channel, *dest, *bundle;
+	const char *pubkey, *channel, *dest, *bundle, *library;
 	bool force, json;
+	uint64_t max_size, keep;
+	int64_t future_margin; /* -1: not given */
 	struct cli_limits limits;
 };
+
+/* N, Ns, Nm, Nh or Nd. */
+static bool parse_duration(const char *s, int64_t *out)
+{
+	if (s == NULL || *s < '0' || *s > '9')
+		return false;
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	uint64_t unit = 1;
+	if (*end != '\0') {
+		const char *units = "smhd";
+		static const uint64_t seconds[] = {1, 60, 3600, 86400};
+		const char *k = strchr(units, *end);
+		if (k == NULL || end[1] != '\0')
+			return false;
+		unit = seconds[k - units];
+	}
+	if (errno != 0 || v > (uint64_t)INT64_MAX / 2 / unit)
+		return false;
+	*out = (int64_t)(v * unit);
+	return true;
+}
 
 static int parse(int argc, char **argv, struct args *a, bool *done)
 {
@@ -75,6 +144,20 @@ static int parse(int argc, char **argv, struct args *a, bool *done)
 		case 'C': a->dest = optarg; break;
 		case 'f': a->force = true; break;
 		case OPT_JSON: a->json = true; break;
+		case OPT_LIBRARY: a->library = optarg; break;
+		case OPT_MAX_SIZE:
+			if (!cli_parse_size(optarg, &a->max_size))
+				return cli_usage_error(synopsis, "--max-size '%s' is not a size (N, NK, NM, NG or NT)", optarg);
+			break;
+		case OPT_KEEP:
+			if (!cli_parse_uint(optarg, 1, UINT32_MAX, &a->keep))
+				return cli_usage_error(synopsis, "--keep '%s' is not a number from 1 to 2^32-1", optarg);
+			break;
+		case OPT_FUTURE_MARGIN:
+			if (!parse_duration(optarg, &a->future_margin))
+				return cli_usage_error(synopsis, "--future-margin '%s' is not a duration (N, Ns, Nm, Nh or Nd)",
+						       optarg);
+			break;
 		case 'q': cli_verbosity = 0; break;
 		case 'v': cli_verbosity = 2; break;
 		case 'h': fputs(help, stdout); *done = true; return 0;
@@ -177,10 +260,175 @@ static int run(const char *cmd, struct args *a)
 	return status;
 }
 
+/* ---- the library ---------------------------------------------------------------- */
+
+static void waiting(void *arg, const char *dir)
+{
+	(void)arg;
+	cli_note(1, "the library '%s' is busy (another folio-unpack is using it): waiting", dir);
+}
+
+static void print_problem(void *arg, const char *message)
+{
+	(void)arg;
+	cli_error("%s", message);
+}
+
+static int run_library(const char *cmd, const char *sub, char **pos, struct args *a)
+{
+	folio_ctx *ctx = folio_new();
+	if (ctx == NULL) {
+		cli_error("out of memory");
+		return EXIT_SYSTEM;
+	}
+	int status = cli_apply_limits(ctx, &a->limits);
+	if (status != 0) {
+		folio_free(ctx);
+		return status;
+	}
+	bool writes = strcmp(cmd, "trust") == 0 || strcmp(cmd, "install") == 0 || strcmp(cmd, "prune") == 0;
+	int flags = writes ? FOLIO_LIBRARY_WRITE : 0;
+	if (strcmp(cmd, "trust") == 0 && strcmp(sub, "add") == 0)
+		flags |= FOLIO_LIBRARY_CREATE;
+	if (strcmp(cmd, "install") == 0)
+		flags |= FOLIO_LIBRARY_CREATE;
+	folio_library *lib = NULL;
+	int rc = folio_library_open(ctx, a->library, flags, waiting, NULL, &lib);
+	if (rc != FOLIO_OK)
+		goto out;
+	if (strcmp(cmd, "trust") == 0 && strcmp(sub, "add") == 0) {
+		int changed;
+		rc = folio_library_trust_add(lib, pos[0], pos[1], a->force, &changed);
+		if (rc == FOLIO_OK)
+			cli_note(1, changed ? "the library '%s' now trusts '%s' for channel '%s'"
+					    : "the library '%s' already trusts '%s' for channel '%s': nothing to do",
+				 a->library, pos[1], pos[0]);
+	} else if (strcmp(cmd, "trust") == 0) {
+		rc = folio_library_trust_remove(lib, pos[0]);
+		if (rc == FOLIO_OK)
+			cli_note(1, "the library '%s' no longer trusts channel '%s': its editions stay, "
+				    "no more are installed", a->library, pos[0]);
+	} else if (strcmp(cmd, "install") == 0) {
+		struct folio_install_options o = {
+			.channel = a->channel, .max_size = a->max_size,
+			.future_margin = a->future_margin, .force = a->force,
+		};
+		struct folio_install_result r;
+		rc = folio_library_install(lib, pos[0], &o, &r);
+		if (rc == FOLIO_OK && r.nothing_to_do == 1)
+			cli_note(1, "edition %llu of channel '%s' is already installed: nothing to do",
+				 (unsigned long long)r.edition, r.channel);
+		else if (rc == FOLIO_OK && r.nothing_to_do == 2)
+			cli_note(1, "edition %llu of channel '%s' was accepted before and has since been "
+				    "pruned: nothing to do", (unsigned long long)r.edition, r.channel);
+		else if (rc == FOLIO_OK)
+			cli_note(1, "installed edition %llu of channel '%s' (%s) in %s/%s/%llu: %llu files, "
+				    "%llu bytes, %llu of them shared with other editions%s",
+				 (unsigned long long)r.edition, r.channel, r.title, a->library, r.channel,
+				 (unsigned long long)r.edition, (unsigned long long)r.files,
+				 (unsigned long long)r.bytes, (unsigned long long)r.bytes_shared,
+				 r.sharing ? "" : " (this file system has no hard links: plain copies)");
+		if (rc == FOLIO_OK && r.editions_pruned > 0)
+			cli_note(1, "pruned %llu older edition%s to fit --max-size",
+				 (unsigned long long)r.editions_pruned, r.editions_pruned == 1 ? "" : "s");
+		if (rc == FOLIO_OK && r.still_too_big)
+			cli_note(1, "warning: the library '%s' is still larger than --max-size: only the "
+				    "newest edition of each channel is left", a->library);
+	} else if (strcmp(cmd, "status") == 0) {
+		char *text;
+		int consistent;
+		rc = folio_library_status(lib, a->json ? FOLIO_STATUS_JSON : 0, &text, &consistent);
+		if (rc == FOLIO_OK) {
+			fputs(text, stdout);
+			free(text);
+			if (!consistent)
+				status = EXIT_REJECTED;
+		}
+	} else if (strcmp(cmd, "prune") == 0) {
+		struct folio_prune_result r;
+		rc = folio_library_prune(lib, a->keep, a->max_size, &r);
+		if (rc == FOLIO_OK)
+			cli_note(1, "pruned %llu edition%s; the library '%s' uses %llu bytes",
+				 (unsigned long long)r.editions_pruned, r.editions_pruned == 1 ? "" : "s",
+				 a->library, (unsigned long long)r.bytes);
+		if (rc == FOLIO_OK && r.still_too_big)
+			cli_note(1, "warning: the library '%s' is still larger than --max-size: only the "
+				    "newest edition of each channel is left", a->library);
+	} else {
+		struct folio_check_result r;
+		rc = folio_library_check(lib, print_problem, NULL, &r);
+		if (rc == FOLIO_OK && r.problems == 0)
+			cli_note(1, "%llu editions, %llu files, all good",
+				 (unsigned long long)r.editions, (unsigned long long)r.files);
+		else if (rc == FOLIO_OK) {
+			cli_error("%llu problem%s in %llu editions (%llu files checked)",
+				  (unsigned long long)r.problems, r.problems == 1 ? "" : "s",
+				  (unsigned long long)r.editions, (unsigned long long)r.files);
+			status = EXIT_REJECTED;
+		}
+	}
+out:
+	if (rc != FOLIO_OK)
+		status = cli_fail(ctx);
+	folio_library_close(lib);
+	folio_free(ctx);
+	return status;
+}
+
+static bool is_library_cmd(const char *cmd)
+{
+	return strcmp(cmd, "trust") == 0 || strcmp(cmd, "install") == 0 || strcmp(cmd, "status") == 0 ||
+	       strcmp(cmd, "prune") == 0 || strcmp(cmd, "check") == 0;
+}
+
+static int library_main(int argc, char **argv, struct args *a)
+{
+	const char *cmd = argv[1], *sub = "";
+	int skip = 1;
+	if (strcmp(cmd, "trust") == 0) {
+		if (argc < 3 || (strcmp(argv[2], "add") != 0 && strcmp(argv[2], "remove") != 0))
+			return cli_usage_error(synopsis, "trust needs 'add' or 'remove'");
+		sub = argv[2];
+		skip = 2;
+	}
+	bool done = false;
+	int status = parse(argc - skip, argv + skip, a, &done);
+	if (done || status != 0)
+		return status;
+	char **pos = argv + skip + optind;
+	int npos = argc - skip - optind;
+	int want = strcmp(cmd, "install") == 0 ? 1 : strcmp(sub, "add") == 0 ? 2 : strcmp(sub, "remove") == 0 ? 1 : 0;
+	static const char *const what[] = {"no argument", "one argument", "two arguments"};
+	if (npos != want)
+		return cli_usage_error(synopsis, "%s%s%s takes %s", cmd, *sub ? " " : "", sub, what[want]);
+	if (a->library == NULL)
+		a->library = getenv("FOLIO_LIBRARY");
+	if (a->library == NULL || *a->library == '\0')
+		return cli_usage_error(synopsis, "%s needs --library DIR (or FOLIO_LIBRARY)", cmd);
+	bool install = strcmp(cmd, "install") == 0, prune = strcmp(cmd, "prune") == 0;
+	if (a->pubkey != NULL || a->dest != NULL)
+		return cli_usage_error(synopsis, "-p and -C are for verify, list and unpack");
+	if (a->channel != NULL && !install)
+		return cli_usage_error(synopsis, "-c is for install only (and verify, list, unpack)");
+	if (a->force && !install && strcmp(sub, "add") != 0)
+		return cli_usage_error(synopsis, "--force is for install, trust add and unpack only");
+	if (a->json && strcmp(cmd, "status") != 0)
+		return cli_usage_error(synopsis, "--json is for status and list only");
+	if (a->max_size > 0 && !install && !prune)
+		return cli_usage_error(synopsis, "--max-size is for install and prune only");
+	if (a->keep > 0 && !prune)
+		return cli_usage_error(synopsis, "--keep is for prune only");
+	if (a->future_margin >= 0 && !install)
+		return cli_usage_error(synopsis, "--future-margin is for install only");
+	if (prune && a->keep == 0 && a->max_size == 0)
+		return cli_usage_error(synopsis, "prune needs --keep N, --max-size SIZE or both");
+	return run_library(cmd, sub, pos, a);
+}
+
 int main(int argc, char **argv)
 {
 	cli_program = "folio-unpack";
-	struct args a = {0};
+	struct args a = {.future_margin = -1};
 	if (argc < 2)
 		return cli_usage_error(synopsis, "no command given");
 	const char *cmd = argv[1];
@@ -191,6 +439,8 @@ int main(int argc, char **argv)
 			return status;
 		return cli_usage_error(synopsis, "no command given");
 	}
+	if (is_library_cmd(cmd))
+		return library_main(argc, argv, &a);
 	if (strcmp(cmd, "verify") != 0 && strcmp(cmd, "list") != 0 && strcmp(cmd, "unpack") != 0)
 		return cli_usage_error(synopsis, "unknown command '%s'", cmd);
 	int status = parse(argc - 1, argv + 1, &a, &done);
@@ -201,6 +451,9 @@ int main(int argc, char **argv)
 	a.bundle = argv[1 + optind];
 	if (a.pubkey == NULL)
 		return cli_usage_error(synopsis, "%s needs -p PUBKEY", cmd);
+	if (a.library != NULL || a.max_size > 0 || a.keep > 0 || a.future_margin >= 0)
+		return cli_usage_error(synopsis, "--library, --max-size, --keep and --future-margin are "
+				       "for the library commands");
 	bool unpack = strcmp(cmd, "unpack") == 0;
 	if (unpack != (a.dest != NULL))
 		return cli_usage_error(synopsis, unpack ? "unpack needs -C DEST" : "-C is for unpack only");

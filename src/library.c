@@ -1,0 +1,1988 @@
+/* SPDX-License-Identifier: ISC */
+/* The reader's library (docs/FORMAT.md section 16): editions of trusted
+ * channels kept side by side as DIR/CHANNEL/EDITION/, identical files shared
+ * through content-addressed hard links, the trust and the floors in one
+ * small state file, all changes made under one lock so that two runs cannot
+ * corrupt it, and in an order that a kill at any moment leaves readable. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "folio-internal.h"
+
+#define META_DIR ".folio-library"
+#define STATE_NAME "state.json"
+#define LOCK_NAME "lock"
+#define OBJECTS_DIR "objects"
+#define PAGE_NAME "index.html"
+#define STATE_FORMAT "folio-library-1"
+#define STATE_MAX (16u << 20)
+#define DEFAULT_MARGIN 86400
+
+struct root {
+	char channel[FOLIO_CHANNEL_MAX + 1];
+	folio_pubkey *key;
+	bool trusted;
+};
+
+struct folio_library {
+	folio_ctx *ctx;
+	folio_ctx *quiet;   /* for reading what may be damaged: not an error */
+	char *dir;
+	int dirfd, metafd, lockfd;
+	bool write;
+	json_t *state;      /* NULL when it does not parse */
+	char state_problem[600];
+	struct root *roots;
+	size_t nroots;
+	char unknown_key[17]; /* install: the key lookup did not find */
+};
+
+/* One edition folder, as a scan finds it. */
+struct edition {
+	char channel[FOLIO_CHANNEL_MAX + 1];
+	uint64_t number;
+	bool parsed;              /* m holds its manifest */
+	struct folio_manifest m;
+	uint64_t bytes;           /* of its files, per the manifest */
+	char problem[700];        /* the first thing incomplete, "" if none */
+	bool has_index;
+	bool evicted;
+};
+
+struct scan {
+	struct edition *e;
+	size_t n;
+};
+
+/* ---- small helpers ----------------------------------------------------------- */
+
+static bool is_edition_name(const char *n, uint64_t *number)
+{
+	if (n[0] < '1' || n[0] > '9' || strlen(n) > 19 || strspn(n, "0123456789") != strlen(n))
+		return false;
+	*number = strtoull(n, NULL, 10);
+	return true;
+}
+
+/* ".NAME" + tag + 8 hex digits, e.g. ".7.removing-0a1b2c3d" */
+static bool has_random_tail(const char *n, const char *tag)
+{
+	const char *p = strstr(n, tag);
+	if (p == NULL)
+		return false;
+	p += strlen(tag);
+	return strlen(p) == 8 && strspn(p, "0123456789abcdef") == 8;
+}
+
+static bool is_staging_name(const char *n)
+{
+	return n[0] == '.' && has_random_tail(n, ".folio-");
+}
+
+static bool is_removing_name(const char *n)
+{
+	return n[0] == '.' && has_random_tail(n, ".removing-");
+}
+
+static bool is_temp_name(const char *n)
+{
+	return has_random_tail(n, ".tmp-");
+}
+
+/* Removes name below dirfd (a tree the library made); never follows links. */
+static void remove_tree(int dirfd, const char *name)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0) {
+		DIR *dir = fdopendir(fd);
+		if (dir != NULL) {
+			struct dirent *de;
+			while ((de = readdir(dir)) != NULL) {
+				if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+					continue;
+				if (unlinkat(fd, de->d_name, 0) != 0 && (errno == EISDIR || errno == EPERM))
+					remove_tree(fd, de->d_name);
+			}
+			closedir(dir);
+		} else {
+			close(fd);
+		}
+	}
+	if (unlinkat(dirfd, name, AT_REMOVEDIR) != 0 && errno == ENOTDIR)
+		unlinkat(dirfd, name, 0);
+}
+
+/* The names in dirfd (without . and ..), malloc'd, sorted; NULL when the
+ * folder cannot be read (errno set). */
+static int compare_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static char **list_dir(int dirfd, const char *name, size_t *count)
+{
+	*count = 0;
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	DIR *dir = fdopendir(fd);
+	if (dir == NULL) {
+		close(fd);
+		return NULL;
+	}
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	bool oom = false;
+	while ((de = readdir(dir)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 16;
+			char **p = realloc(names, ncap * sizeof(*p));
+			if (p == NULL) {
+				oom = true;
+				break;
+			}
+			names = p;
+			cap = ncap;
+		}
+		if ((names[n] = strdup(de->d_name)) == NULL) {
+			oom = true;
+			break;
+		}
+		n++;
+	}
+	closedir(dir);
+	if (oom) {
+		for (size_t i = 0; i < n; i++)
+			free(names[i]);
+		free(names);
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (names == NULL) /* empty: still not NULL */
+		names = malloc(sizeof(*names));
+	if (names != NULL && n > 0)
+		qsort(names, n, sizeof(*names), compare_names);
+	*count = n;
+	return names;
+}
+
+static void free_names(char **names, size_t n)
+{
+	if (names == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Writes name in dirfd whole or not at all: a temporary file NAME.tmp-XXXXXXXX
+ * beside it, fsync, rename, fsync of the folder.  what names the file in
+ * messages. */
+static int write_atomic(folio_library *lib, int dirfd, const char *name, const char *data,
+			size_t len, const char *what)
+{
+	char tmp[300];
+	int fd = -1;
+	for (int attempt = 0; attempt < 100 && fd < 0; attempt++) {
+		snprintf(tmp, sizeof(tmp), "%s.tmp-%08x", name, randombytes_random());
+		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (fd < 0 && errno != EEXIST)
+			return folio_fail_errno(lib->ctx, errno, "cannot write '%s'", what);
+	}
+	if (fd < 0)
+		return folio_fail(lib->ctx, FOLIO_ESYSTEM, "cannot write '%s': no temporary name free", what);
+	if (write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+		int err = errno;
+		close(fd);
+		unlinkat(dirfd, tmp, 0);
+		return folio_fail_errno(lib->ctx, err, "cannot write '%s'", what);
+	}
+	if (close(fd) != 0 || renameat(dirfd, tmp, dirfd, name) != 0) {
+		int err = errno;
+		unlinkat(dirfd, tmp, 0);
+		return folio_fail_errno(lib->ctx, err, "cannot write '%s'", what);
+	}
+	if (fsync(dirfd) != 0 && errno != EINVAL)
+		return folio_fail_errno(lib->ctx, errno, "cannot write '%s'", what);
+	return FOLIO_OK;
+}
+
+/* ---- the state file ---------------------------------------------------------- */
+
+static void free_roots(folio_library *lib)
+{
+	for (size_t i = 0; i < lib->nroots; i++)
+		folio_pubkey_free(lib->roots[i].key);
+	free(lib->roots);
+	lib->roots = NULL;
+	lib->nroots = 0;
+}
+
+static bool json_uint(const json_t *v)
+{
+	return json_is_integer(v) && json_integer_value(v) >= 0;
+}
+
+/* A public key from its base64 line (line 2 of a minisign .pub file). */
+static int key_from_line(folio_ctx *ctx, const char *name, const char *line, folio_pubkey **out)
+{
+	char *text = NULL;
+	if (asprintf(&text, "untrusted comment: folio library\n%s\n", line) < 0)
+		return folio_fail_errno(ctx, ENOMEM, "cannot read '%s'", name);
+	int rc = folio_pubkey_parse(ctx, name, text, strlen(text), out);
+	free(text);
+	return rc;
+}
+
+/* Checks the parsed state and loads the pinned roots; false (problem set)
+ * when it is not a state this version understands. */
+static bool state_valid(folio_library *lib, json_t *st)
+{
+	const char *fmt = json_string_value(json_object_get(st, "format"));
+	json_t *channels = json_object_get(st, "channels");
+	if (!json_is_object(st) || fmt == NULL || strcmp(fmt, STATE_FORMAT) != 0 ||
+	    !json_is_object(channels)) {
+		snprintf(lib->state_problem, sizeof(lib->state_problem),
+			 "it is not a " STATE_FORMAT " state (format or channels missing)");
+		return false;
+	}
+	const char *name;
+	json_t *c;
+	size_t n = json_object_size(channels);
+	lib->roots = calloc(n ? n : 1, sizeof(*lib->roots));
+	if (lib->roots == NULL) {
+		snprintf(lib->state_problem, sizeof(lib->state_problem), "out of memory");
+		return false;
+	}
+	json_object_foreach(channels, name, c) {
+		const char *root = json_string_value(json_object_get(c, "root"));
+		const char *root_id = json_string_value(json_object_get(c, "root_id"));
+		json_t *trusted = json_object_get(c, "trusted");
+		folio_pubkey *key = NULL;
+		if (!folio_channel_valid(name) || !json_is_object(c) || root == NULL || root_id == NULL ||
+		    !json_uint(json_object_get(c, "edition")) || !json_is_integer(json_object_get(c, "created")) ||
+		    !json_is_object(json_object_get(c, "signers")) ||
+		    (trusted != NULL && !json_is_boolean(trusted)) ||
+		    key_from_line(lib->quiet, "state", root, &key) != FOLIO_OK ||
+		    strcmp(key->id, root_id) != 0) {
+			folio_pubkey_free(key);
+			snprintf(lib->state_problem, sizeof(lib->state_problem),
+				 "channel '%s' is malformed", name);
+			return false;
+		}
+		struct root *r = &lib->roots[lib->nroots++];
+		snprintf(r->channel, sizeof(r->channel), "%s", name);
+		r->key = key;
+		r->trusted = trusted == NULL || json_is_true(trusted);
+	}
+	return true;
+}
+
+static void load_state(folio_library *lib)
+{
+	json_decref(lib->state);
+	lib->state = NULL;
+	free_roots(lib);
+	lib->state_problem[0] = '\0';
+	int fd = openat(lib->metafd, STATE_NAME, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		lib->state = json_pack("{s:s,s:{}}", "format", STATE_FORMAT, "channels");
+		if (lib->state == NULL)
+			snprintf(lib->state_problem, sizeof(lib->state_problem), "out of memory");
+		return;
+	}
+	if (fd < 0) {
+		snprintf(lib->state_problem, sizeof(lib->state_problem), "%s", strerror(errno));
+		return;
+	}
+	json_error_t err;
+	FILE *f = fdopen(fd, "r");
+	json_t *st = f ? json_loadf(f, JSON_REJECT_DUPLICATES, &err) : NULL;
+	if (f != NULL)
+		fclose(f);
+	else
+		close(fd);
+	if (st == NULL) {
+		snprintf(lib->state_problem, sizeof(lib->state_problem), "%s (line %d)",
+			 f ? err.text : strerror(errno), err.line);
+		return;
+	}
+	if (!state_valid(lib, st)) {
+		json_decref(st);
+		free_roots(lib);
+		return;
+	}
+	lib->state = st;
+}
+
+static int save_state(folio_library *lib)
+{
+	char *text = json_dumps(lib->state, JSON_COMPACT);
+	if (text == NULL)
+		return folio_fail_errno(lib->ctx, ENOMEM, "cannot write '%s/" META_DIR "/" STATE_NAME "'",
+					lib->dir);
+	size_t len = strlen(text);
+	char *withlf = realloc(text, len + 2);
+	if (withlf == NULL) {
+		free(text);
+		return folio_fail_errno(lib->ctx, ENOMEM, "cannot write the library's state");
+	}
+	withlf[len++] = '\n';
+	withlf[len] = '\0';
+	char what[PATH_MAX];
+	snprintf(what, sizeof(what), "%s/" META_DIR "/" STATE_NAME, lib->dir);
+	int rc = write_atomic(lib, lib->metafd, STATE_NAME, withlf, len, what);
+	free(withlf);
+	return rc;
+}
+
+static int need_state(folio_library *lib)
+{
+	if (lib->state != NULL)
+		return FOLIO_OK;
+	return folio_fail(lib->ctx, FOLIO_EREJECT,
+			  "cannot use the library '%s': its state file '" META_DIR "/" STATE_NAME
+			  "' is damaged (%s); move it away and trust the channels again",
+			  lib->dir, lib->state_problem);
+}
+
+static json_t *state_channel(folio_library *lib, const char *channel)
+{
+	return json_object_get(json_object_get(lib->state, "channels"), channel);
+}
+
+static int64_t jint(const json_t *o, const char *key)
+{
+	return (int64_t)json_integer_value(json_object_get(o, key));
+}
+
+static const struct root *find_root(const folio_library *lib, const char *channel)
+{
+	for (size_t i = 0; i < lib->nroots; i++)
+		if (strcmp(lib->roots[i].channel, channel) == 0)
+			return &lib->roots[i];
+	return NULL;
+}
+
+/* ---- open and close ------------------------------------------------------------ */
+
+int folio_library_open(folio_ctx *ctx, const char *dir, int flags,
+		       void (*waiting)(void *arg, const char *dir), void *arg,
+		       folio_library **out)
+{
+	folio_clear_error(ctx);
+	*out = NULL;
+	if (dir == NULL || *dir == '\0')
+		return folio_fail(ctx, FOLIO_EUSAGE, "no library folder given");
+	folio_library *lib = calloc(1, sizeof(*lib));
+	if (lib == NULL)
+		return folio_fail_errno(ctx, ENOMEM, "cannot open the library '%s'", dir);
+	lib->ctx = ctx;
+	lib->dirfd = lib->metafd = lib->lockfd = -1;
+	lib->write = (flags & FOLIO_LIBRARY_WRITE) != 0;
+	lib->quiet = folio_new();
+	lib->dir = strdup(dir);
+	int rc = FOLIO_OK;
+	if (lib->quiet == NULL || lib->dir == NULL) {
+		rc = folio_fail_errno(ctx, ENOMEM, "cannot open the library '%s'", dir);
+		goto out;
+	}
+	memcpy(lib->quiet->limits, ctx->limits, sizeof(ctx->limits));
+	bool create = lib->write && (flags & FOLIO_LIBRARY_CREATE) != 0;
+	if (create && mkdir(dir, 0755) != 0 && errno != EEXIST) {
+		rc = folio_fail_errno(ctx, errno, "cannot make the library '%s'", dir);
+		goto out;
+	}
+	lib->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (lib->dirfd < 0) {
+		rc = errno == ENOENT && !create
+			     ? folio_fail(ctx, FOLIO_EUSAGE,
+					  "'%s' is not a folio library (no such folder); "
+					  "folio-unpack trust add makes one", dir)
+			     : folio_fail_errno(ctx, errno, "cannot open the library '%s'", dir);
+		goto out;
+	}
+	if (create && mkdirat(lib->dirfd, META_DIR, 0755) != 0 && errno != EEXIST) {
+		rc = folio_fail_errno(ctx, errno, "cannot make '%s/" META_DIR "'", dir);
+		goto out;
+	}
+	lib->metafd = openat(lib->dirfd, META_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (lib->metafd < 0) {
+		rc = errno == ENOENT
+			     ? folio_fail(ctx, FOLIO_EUSAGE,
+					  "'%s' is not a folio library (it has no " META_DIR "/); "
+					  "folio-unpack trust add makes one", dir)
+			     : folio_fail_errno(ctx, errno, "cannot open '%s/" META_DIR "'", dir);
+		goto out;
+	}
+	if (create && mkdirat(lib->metafd, OBJECTS_DIR, 0755) != 0 && errno != EEXIST) {
+		rc = folio_fail_errno(ctx, errno, "cannot make '%s/" META_DIR "/" OBJECTS_DIR "'", dir);
+		goto out;
+	}
+	lib->lockfd = openat(lib->metafd, LOCK_NAME,
+			     (lib->write ? O_RDWR | O_CREAT : O_RDONLY) | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (lib->lockfd < 0 && errno == ENOENT) /* read-only: lock the folder itself */
+		lib->lockfd = dup(lib->metafd);
+	if (lib->lockfd < 0) {
+		rc = folio_fail_errno(ctx, errno, "cannot open '%s/" META_DIR "/" LOCK_NAME "'", dir);
+		goto out;
+	}
+	int op = lib->write ? LOCK_EX : LOCK_SH;
+	if (flock(lib->lockfd, op | LOCK_NB) != 0) {
+		if (errno != EWOULDBLOCK) {
+			rc = folio_fail_errno(ctx, errno, "cannot lock the library '%s'", dir);
+			goto out;
+		}
+		if (waiting != NULL)
+			waiting(arg, dir);
+		while (flock(lib->lockfd, op) != 0) {
+			if (errno != EINTR) {
+				rc = folio_fail_errno(ctx, errno, "cannot lock the library '%s'", dir);
+				goto out;
+			}
+		}
+	}
+	load_state(lib);
+out:
+	if (rc != FOLIO_OK) {
+		folio_library_close(lib);
+		return rc;
+	}
+	*out = lib;
+	return FOLIO_OK;
+}
+
+void folio_library_close(folio_library *lib)
+{
+	if (lib == NULL)
+		return;
+	if (lib->lockfd >= 0)
+		close(lib->lockfd); /* releases the lock */
+	if (lib->metafd >= 0)
+		close(lib->metafd);
+	if (lib->dirfd >= 0)
+		close(lib->dirfd);
+	json_decref(lib->state);
+	free_roots(lib);
+	folio_free(lib->quiet);
+	free(lib->dir);
+	free(lib);
+}
+
+static int need_write(folio_library *lib, const char *what)
+{
+	if (!lib->write)
+		return folio_fail(lib->ctx, FOLIO_EUSAGE, "%s needs the library opened for writing", what);
+	return need_state(lib);
+}
+
+/* ---- scanning the editions ------------------------------------------------------- */
+
+static void scan_free(struct scan *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		folio_manifest_release(&s->e[i].m);
+	free(s->e);
+	s->e = NULL;
+	s->n = 0;
+}
+
+static int compare_editions(const void *a, const void *b)
+{
+	const struct edition *x = a, *y = b;
+	int c = strcmp(x->channel, y->channel);
+	if (c != 0)
+		return c;
+	return x->number < y->number ? 1 : x->number > y->number ? -1 : 0; /* newest first */
+}
+
+/* Reads DIR/CHANNEL/EDITION's kept manifest and sees that every file is
+ * there with its size.  Problems are recorded on e, not failures. */
+static void read_edition(folio_library *lib, struct edition *e, int chanfd, const char *name)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/%s/%s/" FOLIO_MANIFEST_PATH, lib->dir, e->channel, name);
+	char *json = NULL;
+	size_t len;
+	if (folio_read_small_file(lib->quiet, path, lib->quiet->limits[FOLIO_LIMIT_MANIFEST_SIZE],
+				  &json, &len) != FOLIO_OK ||
+	    folio_manifest_decode(lib->quiet, path, json, len, &e->m) != FOLIO_OK) {
+		snprintf(e->problem, sizeof(e->problem), "%s", folio_errmsg(lib->quiet));
+		free(json);
+		return;
+	}
+	free(json);
+	e->parsed = true;
+	if (strcmp(e->m.channel, e->channel) != 0 || e->m.edition != e->number) {
+		snprintf(e->problem, sizeof(e->problem),
+			 "'%s/%s/%s' holds edition %llu of channel '%s', not what its name says",
+			 lib->dir, e->channel, name, (unsigned long long)e->m.edition, e->m.channel);
+		return;
+	}
+	int fd = openat(chanfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0)
+		return;
+	if (fstatat(fd, FOLIO_SIGNATURE_PATH, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
+		snprintf(e->problem, sizeof(e->problem), "'%s/%s/%s/" FOLIO_SIGNATURE_PATH "' is missing",
+			 lib->dir, e->channel, name);
+	e->has_index = fstatat(fd, "index.html", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
+	for (size_t i = 0; i < e->m.nfiles; i++) {
+		const struct folio_file *f = &e->m.files[i];
+		e->bytes += f->size;
+		if (e->problem[0] != '\0')
+			continue;
+		if (fstatat(fd, f->path, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
+			snprintf(e->problem, sizeof(e->problem), "'%s/%s/%s/%s' is missing",
+				 lib->dir, e->channel, name, f->path);
+		else if ((uint64_t)st.st_size != f->size)
+			snprintf(e->problem, sizeof(e->problem),
+				 "'%s/%s/%s/%s' has %llu bytes, not the %llu its manifest says",
+				 lib->dir, e->channel, name, f->path, (unsigned long long)st.st_size,
+				 (unsigned long long)f->size);
+	}
+	close(fd);
+}
+
+/* Every edition folder of every channel folder, newest first per channel.
+ * deep: read each manifest and look at every file (else only names). */
+static int scan_library(folio_library *lib, struct scan *s, bool deep)
+{
+	s->e = NULL;
+	s->n = 0;
+	size_t nch;
+	char **chans = list_dir(lib->dirfd, ".", &nch);
+	if (chans == NULL)
+		return folio_fail_errno(lib->ctx, errno, "cannot read the library '%s'", lib->dir);
+	size_t cap = 0;
+	int rc = FOLIO_OK;
+	for (size_t i = 0; i < nch && rc == FOLIO_OK; i++) {
+		struct stat st;
+		if (!folio_channel_valid(chans[i]) || fstatat(lib->dirfd, chans[i], &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    !S_ISDIR(st.st_mode))
+			continue;
+		int chanfd = openat(lib->dirfd, chans[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		size_t ned;
+		char **eds = chanfd >= 0 ? list_dir(chanfd, ".", &ned) : NULL;
+		if (eds == NULL) {
+			rc = folio_fail_errno(lib->ctx, errno, "cannot read '%s/%s'", lib->dir, chans[i]);
+			if (chanfd >= 0)
+				close(chanfd);
+			break;
+		}
+		for (size_t j = 0; j < ned; j++) {
+			uint64_t number;
+			if (!is_edition_name(eds[j], &number) ||
+			    fstatat(chanfd, eds[j], &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode))
+				continue;
+			if (s->n == cap) {
+				size_t ncap = cap ? 2 * cap : 16;
+				struct edition *p = realloc(s->e, ncap * sizeof(*p));
+				if (p == NULL) {
+					rc = folio_fail_errno(lib->ctx, ENOMEM, "cannot read the library '%s'", lib->dir);
+					break;
+				}
+				s->e = p;
+				cap = ncap;
+			}
+			struct edition *e = &s->e[s->n++];
+			memset(e, 0, sizeof(*e));
+			snprintf(e->channel, sizeof(e->channel), "%s", chans[i]);
+			e->number = number;
+			if (deep)
+				read_edition(lib, e, chanfd, eds[j]);
+		}
+		free_names(eds, ned);
+		close(chanfd);
+	}
+	free_names(chans, nch);
+	if (rc != FOLIO_OK) {
+		scan_free(s);
+		return rc;
+	}
+	if (s->n > 0)
+		qsort(s->e, s->n, sizeof(*s->e), compare_editions);
+	return FOLIO_OK;
+}
+
+/* The newest edition number present for channel (0: none). */
+static uint64_t newest_present(const struct scan *s, const char *channel)
+{
+	uint64_t n = 0;
+	for (size_t i = 0; i < s->n; i++)
+		if (!s->e[i].evicted && strcmp(s->e[i].channel, channel) == 0 && s->e[i].number > n)
+			n = s->e[i].number;
+	return n;
+}
+
+/* max(every channel's created, every installed edition's created). */
+static int64_t clock_floor(const folio_library *lib, const struct scan *s)
+{
+	int64_t floor = 0;
+	const char *name;
+	json_t *c;
+	json_object_foreach(json_object_get(lib->state, "channels"), name, c)
+		if (jint(c, "created") > floor)
+			floor = jint(c, "created");
+	for (size_t i = 0; i < s->n; i++)
+		if (s->e[i].parsed && s->e[i].m.created > floor)
+			floor = s->e[i].m.created;
+	return floor;
+}
+
+static int64_t effective_now(const folio_library *lib, const struct scan *s, int64_t *clock_out)
+{
+	int64_t clock = (int64_t)time(NULL), floor = clock_floor(lib, s);
+	if (clock_out != NULL)
+		*clock_out = clock;
+	return clock > floor ? clock : floor;
+}
+
+/* ---- disk use and leftovers --------------------------------------------------------- */
+
+struct inode {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+};
+
+struct usage {
+	struct inode *in;
+	size_t n, cap;
+	uint64_t unshared; /* every path outside objects/, links counted each time */
+	bool oom;
+};
+
+static void usage_add(struct usage *u, const struct stat *st)
+{
+	if (u->n == u->cap) {
+		size_t ncap = u->cap ? 2 * u->cap : 256;
+		struct inode *p = realloc(u->in, ncap * sizeof(*p));
+		if (p == NULL) {
+			u->oom = true;
+			return;
+		}
+		u->in = p;
+		u->cap = ncap;
+	}
+	u->in[u->n++] = (struct inode){st->st_dev, st->st_ino, st->st_size};
+}
+
+static void usage_walk(struct usage *u, int dirfd, bool in_objects, int depth)
+{
+	if (depth > 64)
+		return;
+	int fd = dup(dirfd);
+	DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+	if (dir == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	struct dirent *de;
+	while ((de = readdir(dir)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		struct stat st;
+		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+			continue;
+		usage_add(u, &st);
+		bool objects = in_objects || (depth == 1 && strcmp(de->d_name, OBJECTS_DIR) == 0);
+		if (!objects)
+			u->unshared += (uint64_t)st.st_size;
+		if (S_ISDIR(st.st_mode)) {
+			int sub = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sub >= 0) {
+				/* depth 0 is DIR; objects/ is at depth 1 below META_DIR */
+				bool meta = depth == 0 && strcmp(de->d_name, META_DIR) == 0;
+				usage_walk(u, sub, objects, meta ? 1 : depth + 2);
+				close(sub);
+			}
+		}
+	}
+	closedir(dir);
+}
+
+static int compare_inodes(const void *a, const void *b)
+{
+	const struct inode *x = a, *y = b;
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	return x->ino < y->ino ? -1 : x->ino > y->ino ? 1 : 0;
+}
+
+/* The library's disk use (distinct inodes, as du -b counts) and what it
+ * would use with every shared file a copy. */
+static int disk_use(folio_library *lib, uint64_t *bytes, uint64_t *unshared)
+{
+	struct usage u = {0};
+	struct stat st;
+	if (fstat(lib->dirfd, &st) == 0) {
+		usage_add(&u, &st);
+		u.unshared += (uint64_t)st.st_size;
+	}
+	usage_walk(&u, lib->dirfd, false, 0);
+	if (u.oom) {
+		free(u.in);
+		return folio_fail_errno(lib->ctx, ENOMEM, "cannot measure the library '%s'", lib->dir);
+	}
+	if (u.n > 0)
+		qsort(u.in, u.n, sizeof(*u.in), compare_inodes);
+	uint64_t sum = 0;
+	for (size_t i = 0; i < u.n; i++)
+		if (i == 0 || compare_inodes(&u.in[i - 1], &u.in[i]) != 0)
+			sum += (uint64_t)u.in[i].size;
+	free(u.in);
+	*bytes = sum;
+	if (unshared != NULL)
+		*unshared = u.unshared;
+	return FOLIO_OK;
+}
+
+static uint64_t tree_bytes(int dirfd, const char *name)
+{
+	struct stat st;
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		return 0;
+	uint64_t sum = (uint64_t)st.st_size;
+	if (!S_ISDIR(st.st_mode))
+		return sum;
+	size_t n;
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	char **names = fd >= 0 ? list_dir(fd, ".", &n) : NULL;
+	for (size_t i = 0; names != NULL && i < n; i++)
+		sum += tree_bytes(fd, names[i]);
+	free_names(names, n);
+	if (fd >= 0)
+		close(fd);
+	return sum;
+}
+
+struct leftovers {
+	uint64_t count, bytes;
+};
+
+/* Calls fn on (or counts) what killed runs left: staging and removing
+ * folders in channel folders, temporary files, objects no edition links. */
+static void visit_leftovers(folio_library *lib, bool remove, struct leftovers *l)
+{
+	size_t n;
+	char **names = list_dir(lib->dirfd, ".", &n);
+	for (size_t i = 0; names != NULL && i < n; i++) {
+		struct stat st;
+		if (is_temp_name(names[i]) && strncmp(names[i], PAGE_NAME ".tmp-", 15) == 0) {
+			l->count++;
+			l->bytes += tree_bytes(lib->dirfd, names[i]);
+			if (remove)
+				unlinkat(lib->dirfd, names[i], 0);
+			continue;
+		}
+		if (!folio_channel_valid(names[i]) ||
+		    fstatat(lib->dirfd, names[i], &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode))
+			continue;
+		int chanfd = openat(lib->dirfd, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		size_t m;
+		char **sub = chanfd >= 0 ? list_dir(chanfd, ".", &m) : NULL;
+		for (size_t j = 0; sub != NULL && j < m; j++) {
+			if (!is_staging_name(sub[j]) && !is_removing_name(sub[j]))
+				continue;
+			if (is_staging_name(sub[j])) {
+				/* a live unpack's staging is locked (see unpack.c) */
+				int sfd = openat(chanfd, sub[j], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+				bool live = sfd >= 0 && flock(sfd, LOCK_SH | LOCK_NB) != 0;
+				if (sfd >= 0)
+					close(sfd);
+				if (live)
+					continue;
+			}
+			l->count++;
+			l->bytes += tree_bytes(chanfd, sub[j]);
+			if (remove)
+				remove_tree(chanfd, sub[j]);
+		}
+		free_names(sub, m);
+		if (chanfd >= 0)
+			close(chanfd);
+	}
+	free_names(names, n);
+	names = list_dir(lib->metafd, ".", &n);
+	for (size_t i = 0; names != NULL && i < n; i++)
+		if (is_temp_name(names[i])) {
+			l->count++;
+			l->bytes += tree_bytes(lib->metafd, names[i]);
+			if (remove)
+				unlinkat(lib->metafd, names[i], 0);
+		}
+	free_names(names, n);
+	/* objects: none linked from an edition any more, or a killed run's temporary name */
+	int objfd = openat(lib->metafd, OBJECTS_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	names = objfd >= 0 ? list_dir(objfd, ".", &n) : NULL;
+	for (size_t i = 0; names != NULL && i < n; i++) {
+		int hfd = openat(objfd, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		size_t m;
+		char **objs = hfd >= 0 ? list_dir(hfd, ".", &m) : NULL;
+		for (size_t j = 0; objs != NULL && j < m; j++) {
+			struct stat st;
+			if (fstatat(hfd, objs[j], &st, AT_SYMLINK_NOFOLLOW) != 0)
+				continue;
+			if (st.st_nlink > 1 && !is_temp_name(objs[j]) && S_ISREG(st.st_mode))
+				continue;
+			/* an object counts only once nothing else links it */
+			if (st.st_nlink <= 1 || !S_ISREG(st.st_mode)) {
+				l->count++;
+				l->bytes += (uint64_t)st.st_size;
+			}
+			if (remove) {
+				if (S_ISDIR(st.st_mode))
+					remove_tree(hfd, objs[j]);
+				else
+					unlinkat(hfd, objs[j], 0);
+			}
+		}
+		free_names(objs, m);
+		if (hfd >= 0)
+			close(hfd);
+	}
+	free_names(names, n);
+	if (objfd >= 0)
+		close(objfd);
+}
+
+static void sweep(folio_library *lib)
+{
+	struct leftovers l = {0};
+	visit_leftovers(lib, true, &l);
+}
+
+/* ---- the library page ------------------------------------------------------------ */
+
+static const char page_css[] =
+	"*{box-sizing:border-box}"
+	"body{margin:0 auto;max-width:52rem;padding:0 1rem 2rem;"
+	"font:1rem/1.55 system-ui,-apple-system,\"Segoe UI\",Roboto,\"Noto Sans\","
+	"\"Noto Naskh Arabic\",\"Noto Sans Arabic\",Tahoma,\"DejaVu Sans\",sans-serif;"
+	"color:#1b1b1b;background:#fdfdfb;overflow-wrap:break-word}"
+	"a{color:#0b4f9c}"
+	"header{padding-block:1.25rem .75rem;border-block-end:2px solid #1b1b1b}"
+	"h1{margin:0;font-size:1.9rem;line-height:1.2}"
+	"h2{font-size:1.25rem;margin-block:1.6rem .6rem;padding-block-end:.2rem;"
+	"border-block-end:1px solid #ccc}"
+	"ol{list-style:none;margin:0;padding:0}"
+	"li{padding-block:.45rem;border-block-end:1px solid #e3e3e3;text-align:start}"
+	".meta{font-size:.85rem;color:#555;margin-inline-start:.4rem}"
+	".expired{color:#8a1c1c;font-weight:bold}"
+	".none{color:#555}"
+	"@media (prefers-color-scheme:dark){"
+	"body{color:#e4e4e4;background:#141414}a{color:#8fc1ff}"
+	"header{border-color:#e4e4e4}h2{border-color:#444}li{border-color:#2c2c2c}"
+	".meta,.none{color:#aaa}.expired{color:#ff9d9d}}";
+
+static int write_page(folio_library *lib, const struct scan *s)
+{
+	int64_t now = effective_now(lib, s, NULL);
+	struct folio_buf b = {0};
+	folio_buf_add(&b, "<!DOCTYPE html>\n<html>\n<head><meta charset=\"utf-8\">"
+		"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+		"<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+		"script-src 'self' file:; style-src 'unsafe-inline'; "
+		"img-src 'self' file: data:; form-action 'self' file:\">\n"
+		"<meta name=\"color-scheme\" content=\"light dark\">\n<title>Library</title><style>");
+	folio_buf_add(&b, page_css);
+	folio_buf_add(&b, "</style></head>\n<body>\n<header><h1>Library</h1></header>\n");
+	const char *name;
+	json_t *c;
+	size_t shown = 0;
+	/* the trusted channels, then any folder of a channel the state no longer names */
+	json_object_foreach(json_object_get(lib->state, "channels"), name, c) {
+		folio_buf_add(&b, "<section>\n<h2 id=\"channel-");
+		folio_buf_html(&b, name);
+		folio_buf_add(&b, "\">");
+		folio_buf_html(&b, name);
+		folio_buf_add(&b, "</h2>\n<ol>\n");
+		size_t here = 0;
+		for (size_t i = 0; i < s->n; i++) {
+			const struct edition *e = &s->e[i];
+			if (e->evicted || strcmp(e->channel, name) != 0)
+				continue;
+			here++;
+			char num[24], created[32];
+			snprintf(num, sizeof(num), "%llu", (unsigned long long)e->number);
+			folio_buf_add(&b, " <li><a href=\"");
+			folio_buf_html(&b, name);
+			folio_buf_addc(&b, '/');
+			folio_buf_add(&b, num);
+			folio_buf_add(&b, e->has_index ? "/index.html\"" : "/\"");
+			folio_buf_add(&b, " dir=\"auto\">");
+			folio_buf_html(&b, e->parsed ? e->m.title : name);
+			folio_buf_add(&b, "</a> <span class=\"meta\">edition ");
+			folio_buf_add(&b, num);
+			if (e->parsed) {
+				folio_time_format(created, e->m.created);
+				created[10] = '\0';
+				folio_buf_add(&b, " \xc2\xb7 <time datetime=\"");
+				folio_buf_add(&b, created);
+				folio_buf_add(&b, "\">");
+				folio_buf_add(&b, created);
+				folio_buf_add(&b, "</time>");
+			}
+			folio_buf_add(&b, "</span>");
+			if (e->parsed && now >= e->m.expires)
+				folio_buf_add(&b, " <span class=\"expired\">expired</span>");
+			folio_buf_add(&b, "</li>\n");
+		}
+		if (here == 0)
+			folio_buf_add(&b, " <li class=\"none\">no edition yet</li>\n");
+		folio_buf_add(&b, "</ol>\n</section>\n");
+		shown++;
+	}
+	if (shown == 0)
+		folio_buf_add(&b, "<p class=\"none\">No channel is trusted yet.</p>\n");
+	folio_buf_add(&b, "</body></html>\n");
+	if (b.oom) {
+		free(b.p);
+		return folio_fail_errno(lib->ctx, ENOMEM, "cannot write '%s/" PAGE_NAME "'", lib->dir);
+	}
+	char what[PATH_MAX];
+	snprintf(what, sizeof(what), "%s/" PAGE_NAME, lib->dir);
+	int rc = write_atomic(lib, lib->dirfd, PAGE_NAME, b.p, b.len, what);
+	free(b.p);
+	return rc;
+}
+
+static int rewrite_page(folio_library *lib)
+{
+	struct scan s;
+	int rc = scan_library(lib, &s, true);
+	if (rc == FOLIO_OK)
+		rc = write_page(lib, &s);
+	scan_free(&s);
+	return rc;
+}
+
+/* ---- trust ---------------------------------------------------------------------------- */
+
+int folio_library_trust_add(folio_library *lib, const char *channel, const char *pubkey_path,
+			    int force, int *changed)
+{
+	folio_clear_error(lib->ctx);
+	if (changed != NULL)
+		*changed = 0;
+	int rc = need_write(lib, "trust add");
+	if (rc != FOLIO_OK)
+		return rc;
+	if (channel == NULL || !folio_channel_valid(channel))
+		return folio_fail(lib->ctx, FOLIO_EUSAGE,
+				  "'%s' is not a channel name (a-z, 0-9, '.', '_', '-'; at most 64)",
+				  channel ? channel : "");
+	char *text;
+	size_t len;
+	folio_pubkey *key = NULL;
+	rc = folio_read_small_file(lib->ctx, pubkey_path, 4096, &text, &len);
+	if (rc != FOLIO_OK)
+		return rc;
+	rc = folio_pubkey_parse(lib->ctx, pubkey_path, text, len, &key);
+	if (rc != FOLIO_OK) {
+		free(text);
+		return rc;
+	}
+	/* line 2, the key itself, as the state keeps it */
+	char *line = strchr(text, '\n');
+	line = line ? line + 1 : text;
+	line[strcspn(line, "\r\n")] = '\0';
+	json_t *c = state_channel(lib, channel);
+	if (c != NULL) {
+		const char *old = json_string_value(json_object_get(c, "root_id"));
+		bool trusted = !json_is_false(json_object_get(c, "trusted"));
+		if (strcmp(old, key->id) == 0 && trusted) {
+			free(text);
+			folio_pubkey_free(key);
+			return FOLIO_OK;
+		}
+		if (strcmp(old, key->id) != 0 && !force) {
+			rc = folio_fail(lib->ctx, FOLIO_EUSAGE,
+					"cannot trust '%s' for channel '%s': the channel is pinned to key %s; "
+					"if its publisher really replaced its root key, add --force",
+					pubkey_path, channel, old);
+			free(text);
+			folio_pubkey_free(key);
+			return rc;
+		}
+		json_object_set_new(c, "root", json_string(line));
+		json_object_set_new(c, "root_id", json_string(key->id));
+		json_object_del(c, "trusted");
+	} else {
+		c = json_pack("{s:s,s:s,s:I,s:I,s:{}}", "root", line, "root_id", key->id,
+			      "edition", (json_int_t)0, "created", (json_int_t)0, "signers");
+		if (c == NULL || json_object_set_new(json_object_get(lib->state, "channels"), channel, c) != 0)
+			rc = folio_fail_errno(lib->ctx, ENOMEM, "cannot trust '%s'", pubkey_path);
+	}
+	free(text);
+	folio_pubkey_free(key);
+	if (rc == FOLIO_OK)
+		rc = save_state(lib);
+	if (rc == FOLIO_OK && changed != NULL)
+		*changed = 1;
+	if (rc == FOLIO_OK)
+		rc = rewrite_page(lib);
+	load_state(lib);
+	return rc;
+}
+
+int folio_library_trust_remove(folio_library *lib, const char *channel)
+{
+	folio_clear_error(lib->ctx);
+	int rc = need_write(lib, "trust remove");
+	if (rc != FOLIO_OK)
+		return rc;
+	json_t *c = channel ? state_channel(lib, channel) : NULL;
+	if (c == NULL || json_is_false(json_object_get(c, "trusted")))
+		return folio_fail(lib->ctx, FOLIO_EUSAGE, "channel '%s' is not trusted in the library '%s'",
+				  channel ? channel : "", lib->dir);
+	json_object_set_new(c, "trusted", json_false());
+	rc = save_state(lib);
+	if (rc == FOLIO_OK)
+		rc = rewrite_page(lib);
+	load_state(lib);
+	return rc;
+}
+
+/* ---- install ---------------------------------------------------------------------------- */
+
+struct install {
+	folio_library *lib;
+	int objfd;
+	bool sharing;       /* hard links work here (so far) */
+	bool tried;         /* a link was attempted */
+	uint64_t shared;    /* bytes of files linked to an object that was there */
+	uint8_t *buf;
+	/* objects this run made (a duplicate file of the edition links one of
+	 * these: not shared with another edition) */
+	ino_t *made;
+	size_t nmade, capmade;
+};
+
+static bool made_here(const struct install *in, ino_t ino)
+{
+	if (in->capmade == 0)
+		return false;
+	for (size_t i = (size_t)ino % in->capmade; in->made[i] != 0; i = (i + 1) % in->capmade)
+		if (in->made[i] == ino)
+			return true;
+	return false;
+}
+
+static void remember_made(struct install *in, ino_t ino)
+{
+	if (ino == 0 || made_here(in, ino))
+		return;
+	if (2 * (in->nmade + 1) > in->capmade) { /* grow, rehash */
+		size_t cap = in->capmade ? 2 * in->capmade : 1024;
+		ino_t *t = calloc(cap, sizeof(*t));
+		if (t == NULL)
+			return; /* only the count of shared bytes suffers */
+		for (size_t i = 0; i < in->capmade; i++)
+			if (in->made[i] != 0) {
+				size_t j = (size_t)in->made[i] % cap;
+				while (t[j] != 0)
+					j = (j + 1) % cap;
+				t[j] = in->made[i];
+			}
+		free(in->made);
+		in->made = t;
+		in->capmade = cap;
+	}
+	size_t j = (size_t)ino % in->capmade;
+	while (in->made[j] != 0)
+		j = (j + 1) % in->capmade;
+	in->made[j] = ino;
+	in->nmade++;
+}
+
+static const folio_pubkey *lookup(void *arg, const char *key_id)
+{
+	folio_library *lib = arg;
+	const folio_pubkey *found = NULL;
+	for (size_t i = 0; i < lib->nroots; i++)
+		if (strcmp(lib->roots[i].key->id, key_id) == 0 && (found == NULL || lib->roots[i].trusted))
+			found = lib->roots[i].key;
+	if (found == NULL)
+		snprintf(lib->unknown_key, sizeof(lib->unknown_key), "%s", key_id);
+	return found;
+}
+
+/* Whether the file name in dirfd has the content hash hex (a shared object
+ * is re-hashed before it is linked into a new edition: a copy that rotted
+ * is not spread). */
+static bool hash_matches(int dirfd, const char *name, const char *hex, uint8_t *buf, size_t bufsize)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	crypto_generichash_state st;
+	crypto_generichash_init(&st, NULL, 0, FOLIO_HASH_BYTES);
+	bool ok = true;
+	for (;;) {
+		ssize_t n = read(fd, buf, bufsize);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			ok = false;
+		if (n <= 0)
+			break;
+		crypto_generichash_update(&st, buf, (size_t)n);
+	}
+	close(fd);
+	uint8_t hash[FOLIO_HASH_BYTES];
+	char got[2 * FOLIO_HASH_BYTES + 1];
+	crypto_generichash_final(&st, hash, sizeof(hash));
+	folio_hex(got, hash, sizeof(hash));
+	return ok && strcmp(got, hex) == 0;
+}
+
+static bool link_unsupported(int err)
+{
+	return err == EPERM || err == EOPNOTSUPP || err == EXDEV || err == ENOSYS;
+}
+
+#define SHARE_BUF (1u << 16)
+
+/* An object whose bytes rotted is rewritten in place from the staged copy
+ * (just verified against the signed manifest): every edition that links
+ * it is repaired at once.  The only write to an existing object, under the
+ * exclusive lock. */
+static int repair_object(struct install *in, int stagingfd, const char *path, const char *obj)
+{
+	int src = openat(stagingfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int dst = openat(in->objfd, obj, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
+	int rc = src >= 0 && dst >= 0 ? 0 : -1;
+	while (rc == 0) {
+		ssize_t n = read(src, in->buf, SHARE_BUF);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			rc = n < 0 ? -1 : 0;
+			break;
+		}
+		rc = write_all(dst, in->buf, (size_t)n);
+	}
+	if (rc == 0 && fsync(dst) != 0)
+		rc = -1;
+	if (src >= 0)
+		close(src);
+	if (dst >= 0 && close(dst) != 0)
+		rc = -1;
+	return rc;
+}
+
+/* Before the edition's rename: each file of the manifest in staging is
+ * replaced by a link to its object when there is one (linked to a
+ * temporary name beside it, renamed over it: a kill leaves only staging
+ * garbage), else becomes the object. */
+static int share_files(void *arg, folio_bundle *b, int stagingfd)
+{
+	struct install *in = arg;
+	folio_library *lib = in->lib;
+	size_t n = folio_bundle_file_count(b);
+	for (size_t i = 0; i < n && in->sharing; i++) {
+		const char *path, *hex;
+		uint64_t size;
+		unsigned mode;
+		(void)folio_bundle_file(b, i, &path, &size, NULL, &hex, &mode);
+		char hh[3] = {hex[0], hex[1], '\0'};
+		char obj[128], tmp[PATH_MAX + 64];
+		if (strlen(path) >= PATH_MAX)
+			continue; /* kept as a copy */
+		snprintf(obj, sizeof(obj), "%s/%s%s", hh, hex, mode == 0755 ? ".x" : "");
+		if (mkdirat(in->objfd, hh, 0755) != 0 && errno != EEXIST)
+			return folio_fail_errno(lib->ctx, errno, "cannot share files in '%s/" META_DIR "/" OBJECTS_DIR "'",
+						lib->dir);
+		struct stat ost, fst;
+		if (fstatat(stagingfd, path, &fst, AT_SYMLINK_NOFOLLOW) != 0)
+			return folio_fail_errno(lib->ctx, errno, "cannot share '%s'", path);
+		bool have = fstatat(in->objfd, obj, &ost, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(ost.st_mode);
+		if (have && ost.st_dev == fst.st_dev && ost.st_ino == fst.st_ino)
+			continue; /* a duplicate in this edition, linked already */
+		bool good = have && (uint64_t)ost.st_size == size &&
+			    hash_matches(in->objfd, obj, hex, in->buf, SHARE_BUF);
+		if (have && !good && repair_object(in, stagingfd, path, obj) == 0)
+			good = hash_matches(in->objfd, obj, hex, in->buf, SHARE_BUF);
+		if (good) {
+			/* the staged copy gives way to the object */
+			const char *slash = strrchr(path, '/');
+			int dirlen = slash ? (int)(slash - path + 1) : 0;
+			snprintf(tmp, sizeof(tmp), "%.*s.folio-link.tmp-%08x", dirlen, path, randombytes_random());
+			in->tried = true;
+			if (linkat(in->objfd, obj, stagingfd, tmp, 0) != 0) {
+				if (link_unsupported(errno)) {
+					in->sharing = false;
+					continue;
+				}
+				if (errno == EMLINK) /* this object has all the links it can */
+					continue;
+				return folio_fail_errno(lib->ctx, errno, "cannot share '%s'", path);
+			}
+			if (renameat(stagingfd, tmp, stagingfd, path) != 0) {
+				int err = errno;
+				unlinkat(stagingfd, tmp, 0);
+				return folio_fail_errno(lib->ctx, err, "cannot share '%s'", path);
+			}
+			if (!made_here(in, ost.st_ino))
+				in->shared += size;
+			continue;
+		}
+		/* the staged copy becomes the object (replacing one that rotted) */
+		snprintf(tmp, sizeof(tmp), "%s.tmp-%08x", obj, randombytes_random());
+		in->tried = true;
+		if (linkat(stagingfd, path, in->objfd, tmp, 0) != 0) {
+			if (link_unsupported(errno)) {
+				in->sharing = false;
+				continue;
+			}
+			if (errno == EMLINK)
+				continue;
+			return folio_fail_errno(lib->ctx, errno, "cannot share '%s'", path);
+		}
+		if (renameat(in->objfd, tmp, in->objfd, obj) != 0) {
+			int err = errno;
+			unlinkat(in->objfd, tmp, 0);
+			return folio_fail_errno(lib->ctx, err, "cannot share '%s'", path);
+		}
+		remember_made(in, fst.st_ino);
+	}
+	return FOLIO_OK;
+}
+
+static int prune_locked(folio_library *lib, struct scan *s, uint64_t keep, uint64_t max_size,
+			const char *protect_channel, uint64_t protect_edition,
+			struct folio_prune_result *result);
+
+int folio_library_install(folio_library *lib, const char *path,
+			  const struct folio_install_options *o,
+			  struct folio_install_result *result)
+{
+	folio_clear_error(lib->ctx);
+	struct folio_install_result res;
+	memset(&res, 0, sizeof(res));
+	if (result == NULL)
+		result = &res;
+	memset(result, 0, sizeof(*result));
+	struct folio_install_options defaults = {.future_margin = -1};
+	if (o == NULL)
+		o = &defaults;
+	int rc = need_write(lib, "install");
+	if (rc != FOLIO_OK)
+		return rc;
+	sweep(lib);
+	struct scan s;
+	rc = scan_library(lib, &s, true);
+	if (rc != FOLIO_OK)
+		return rc;
+	int64_t floor = clock_floor(lib, &s);
+	struct folio_open_opts oo = {
+		.lookup = lookup, .lookup_arg = lib, .channel = o->channel,
+		/* non-zero: the library's words for time refusals */
+		.now_floor = floor > 0 ? floor : 1,
+		.future_margin = o->future_margin >= 0 ? o->future_margin : DEFAULT_MARGIN,
+	};
+	folio_bundle *b = NULL;
+	lib->unknown_key[0] = '\0';
+	struct install in = {.lib = lib, .objfd = -1, .sharing = true};
+	bool made_channel = false;
+	char *dest = NULL;
+	rc = folio_bundle_open_opts(lib->ctx, path, &oo, &b);
+	if (rc != FOLIO_OK) {
+		if (lib->unknown_key[0] != '\0' && folio_errcode(lib->ctx) == FOLIO_EREJECT)
+			rc = folio_fail(lib->ctx, FOLIO_EREJECT,
+					"cannot install '%s': it is signed by key %s, which this library trusts "
+					"for no channel; if you trust its publisher: folio-unpack trust add "
+					"CHANNEL KEY.pub --library %s",
+					path, lib->unknown_key, lib->dir);
+		goto out;
+	}
+	const char *channel = folio_bundle_channel(b);
+	uint64_t edition = folio_bundle_edition(b);
+	snprintf(result->channel, sizeof(result->channel), "%s", channel);
+	snprintf(result->title, sizeof(result->title), "%s", folio_bundle_title(b));
+	result->edition = edition;
+	const struct root *root = find_root(lib, channel);
+	json_t *c = state_channel(lib, channel);
+	const char *signer_channel = NULL;
+	for (size_t i = 0; i < lib->nroots; i++)
+		if (strcmp(lib->roots[i].key->id, folio_bundle_root_id(b)) == 0)
+			signer_channel = lib->roots[i].channel;
+	if (root == NULL || c == NULL) {
+		rc = folio_fail(lib->ctx, FOLIO_EREJECT,
+				"cannot install '%s': it is for channel '%s', which this library does not "
+				"trust (it is signed by the key of channel '%s'); if you trust its publisher: "
+				"folio-unpack trust add %s KEY.pub --library %s",
+				path, channel, signer_channel ? signer_channel : "?", channel, lib->dir);
+		goto out;
+	}
+	if (strcmp(root->key->id, folio_bundle_root_id(b)) != 0) {
+		rc = folio_fail(lib->ctx, FOLIO_EREJECT,
+				"cannot install '%s': it says it is for channel '%s' but is signed by key %s "
+				"(channel '%s'), not by key %s, the one channel '%s' is pinned to",
+				path, channel, folio_bundle_root_id(b), signer_channel ? signer_channel : "?",
+				root->key->id, channel);
+		goto out;
+	}
+	if (!root->trusted) {
+		rc = folio_fail(lib->ctx, FOLIO_EREJECT,
+				"cannot install '%s': channel '%s' is no longer trusted by this library "
+				"(trust was removed); to trust it again: folio-unpack trust add %s KEY.pub "
+				"--library %s",
+				path, channel, channel, lib->dir);
+		goto out;
+	}
+	uint64_t accepted = (uint64_t)jint(c, "edition");
+	uint64_t present = newest_present(&s, channel);
+	uint64_t rollback = accepted > present ? accepted : present;
+	if (edition < rollback) {
+		rc = folio_fail(lib->ctx, FOLIO_EREJECT,
+				"cannot install '%s': edition %llu of channel '%s' is older than edition %llu, "
+				"already accepted; an older edition can bring back what was corrected or "
+				"withdrawn: get the newest edition",
+				path, (unsigned long long)edition, channel, (unsigned long long)rollback);
+		goto out;
+	}
+	char name[24];
+	snprintf(name, sizeof(name), "%llu", (unsigned long long)edition);
+	if (asprintf(&dest, "%s/%s/%s", lib->dir, channel, name) < 0) {
+		dest = NULL;
+		rc = folio_fail_errno(lib->ctx, ENOMEM, "cannot install '%s'", path);
+		goto out;
+	}
+	struct stat st;
+	bool there = fstatat(lib->dirfd, dest + strlen(lib->dir) + 1, &st, AT_SYMLINK_NOFOLLOW) == 0;
+	size_t n = folio_bundle_file_count(b);
+	result->files = n;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t size;
+		(void)folio_bundle_file(b, i, NULL, &size, NULL, NULL, NULL);
+		result->bytes += size;
+	}
+	if (edition == rollback && !o->force) {
+		/* still verified in full: a damaged copy is refused, not waved through */
+		rc = folio_bundle_verify(b);
+		if (rc == FOLIO_OK)
+			result->nothing_to_do = there ? 1 : 2;
+		goto out;
+	}
+	if (mkdirat(lib->dirfd, channel, 0755) == 0)
+		made_channel = true;
+	else if (errno != EEXIST) {
+		rc = folio_fail_errno(lib->ctx, errno, "cannot make '%s/%s'", lib->dir, channel);
+		goto out;
+	}
+	in.objfd = openat(lib->metafd, OBJECTS_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (in.objfd < 0 && errno == ENOENT && mkdirat(lib->metafd, OBJECTS_DIR, 0755) == 0)
+		in.objfd = openat(lib->metafd, OBJECTS_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	in.buf = malloc(SHARE_BUF);
+	if (in.objfd < 0 || in.buf == NULL) {
+		rc = folio_fail_errno(lib->ctx, in.buf ? errno : ENOMEM,
+				      "cannot open '%s/" META_DIR "/" OBJECTS_DIR "'", lib->dir);
+		goto out;
+	}
+	rc = folio_bundle_unpack_hook(b, dest, there ? FOLIO_FORCE | FOLIO_UNPACK_REPLACE_ANY : 0,
+				      share_files, &in);
+	if (rc != FOLIO_OK)
+		goto out;
+	made_channel = false;
+	result->bytes_shared = in.shared;
+	/* the floors: never lower */
+	if (edition > accepted)
+		json_object_set_new(c, "edition", json_integer((json_int_t)edition));
+	if (folio_bundle_created(b) > jint(c, "created"))
+		json_object_set_new(c, "created", json_integer((json_int_t)folio_bundle_created(b)));
+	json_t *signers = json_object_get(c, "signers");
+	const char *kid = folio_bundle_key_id(b);
+	if ((uint64_t)json_integer_value(json_object_get(signers, kid)) < edition ||
+	    json_object_get(signers, kid) == NULL)
+		json_object_set_new(signers, kid, json_integer((json_int_t)edition));
+	if (in.tried || json_object_get(lib->state, "sharing") == NULL)
+		json_object_set_new(lib->state, "sharing", json_boolean(in.sharing));
+	result->sharing = json_is_true(json_object_get(lib->state, "sharing"));
+	rc = save_state(lib);
+	if (rc != FOLIO_OK)
+		goto out;
+	scan_free(&s);
+	rc = scan_library(lib, &s, true);
+	if (rc != FOLIO_OK)
+		goto out;
+	if (o->max_size > 0) {
+		struct folio_prune_result pr;
+		rc = prune_locked(lib, &s, 0, o->max_size, channel, edition, &pr);
+		result->editions_pruned = pr.editions_pruned;
+		result->still_too_big = pr.still_too_big;
+		if (rc != FOLIO_OK)
+			goto out;
+	}
+	sweep(lib); /* objects the replaced edition held */
+	rc = write_page(lib, &s);
+out:
+	if (made_channel)
+		unlinkat(lib->dirfd, channel, AT_REMOVEDIR);
+	if (in.objfd >= 0)
+		close(in.objfd);
+	free(in.buf);
+	free(in.made);
+	free(dest);
+	folio_bundle_free(b);
+	scan_free(&s);
+	return rc;
+}
+
+/* ---- prune -------------------------------------------------------------------------- */
+
+/* Takes edition e out: renamed to .EDITION.removing-XXXXXXXX (atomic),
+ * channel folder synced, page rewritten, then the tree removed and objects
+ * no edition links any more. */
+static int evict(folio_library *lib, struct scan *s, struct edition *e)
+{
+	char name[24], gone[48];
+	snprintf(name, sizeof(name), "%llu", (unsigned long long)e->number);
+	int chanfd = openat(lib->dirfd, e->channel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (chanfd < 0)
+		return folio_fail_errno(lib->ctx, errno, "cannot prune '%s/%s'", lib->dir, e->channel);
+	int r = -1;
+	for (int attempt = 0; attempt < 100 && r != 0; attempt++) {
+		snprintf(gone, sizeof(gone), ".%s.removing-%08x", name, randombytes_random());
+		r = renameat2(chanfd, name, chanfd, gone, RENAME_NOREPLACE);
+		if (r != 0 && errno == EINVAL) { /* no renameat2 flags here; under our lock */
+			struct stat st;
+			if (fstatat(chanfd, gone, &st, AT_SYMLINK_NOFOLLOW) == 0)
+				errno = EEXIST;
+			else
+				r = renameat(chanfd, name, chanfd, gone);
+		}
+		if (r != 0 && errno != EEXIST)
+			break;
+	}
+	if (r != 0) {
+		int err = errno;
+		close(chanfd);
+		return folio_fail_errno(lib->ctx, err, "cannot prune '%s/%s/%s'", lib->dir, e->channel, name);
+	}
+	e->evicted = true;
+	if (fsync(chanfd) != 0 && errno != EINVAL) {
+		int err = errno;
+		close(chanfd);
+		return folio_fail_errno(lib->ctx, err, "cannot prune '%s/%s/%s'", lib->dir, e->channel, name);
+	}
+	int rc = write_page(lib, s);
+	remove_tree(chanfd, gone);
+	close(chanfd);
+	sweep(lib);
+	return rc;
+}
+
+static int compare_age(const void *a, const void *b)
+{
+	const struct edition *x = *(struct edition *const *)a, *y = *(struct edition *const *)b;
+	int64_t cx = x->parsed ? x->m.created : INT64_MIN, cy = y->parsed ? y->m.created : INT64_MIN;
+	if (cx != cy)
+		return cx < cy ? -1 : 1;
+	return x->number < y->number ? -1 : x->number > y->number ? 1 : strcmp(x->channel, y->channel);
+}
+
+static int prune_locked(folio_library *lib, struct scan *s, uint64_t keep, uint64_t max_size,
+			const char *protect_channel, uint64_t protect_edition,
+			struct folio_prune_result *result)
+{
+	memset(result, 0, sizeof(*result));
+	int rc = FOLIO_OK;
+	/* --keep: s is newest first per channel */
+	if (keep > 0) {
+		uint64_t seen = 0;
+		const char *chan = NULL;
+		for (size_t i = 0; i < s->n && rc == FOLIO_OK; i++) {
+			struct edition *e = &s->e[i];
+			if (chan == NULL || strcmp(chan, e->channel) != 0) {
+				chan = e->channel;
+				seen = 0;
+			}
+			if (e->evicted)
+				continue;
+			if (++seen <= keep)
+				continue;
+			if (protect_channel && strcmp(e->channel, protect_channel) == 0 && e->number == protect_edition)
+				continue;
+			rc = evict(lib, s, e);
+			if (rc == FOLIO_OK)
+				result->editions_pruned++;
+		}
+	}
+	uint64_t bytes = 0;
+	if (rc == FOLIO_OK)
+		rc = disk_use(lib, &bytes, NULL);
+	if (rc == FOLIO_OK && max_size > 0 && bytes > max_size) {
+		struct edition **order = malloc((s->n ? s->n : 1) * sizeof(*order));
+		if (order == NULL)
+			return folio_fail_errno(lib->ctx, ENOMEM, "cannot prune '%s'", lib->dir);
+		size_t n = 0;
+		for (size_t i = 0; i < s->n; i++) {
+			struct edition *e = &s->e[i];
+			if (e->evicted || e->number == newest_present(s, e->channel) ||
+			    (protect_channel && strcmp(e->channel, protect_channel) == 0 && e->number == protect_edition))
+				continue;
+			order[n++] = e;
+		}
+		qsort(order, n, sizeof(*order), compare_age);
+		for (size_t i = 0; i < n && rc == FOLIO_OK && bytes > max_size; i++) {
+			rc = evict(lib, s, order[i]);
+			if (rc == FOLIO_OK) {
+				result->editions_pruned++;
+				rc = disk_use(lib, &bytes, NULL);
+			}
+		}
+		free(order);
+		if (rc == FOLIO_OK && bytes > max_size)
+			result->still_too_big = 1;
+	}
+	result->bytes = bytes;
+	return rc;
+}
+
+int folio_library_prune(folio_library *lib, uint64_t keep, uint64_t max_size,
+			struct folio_prune_result *result)
+{
+	folio_clear_error(lib->ctx);
+	struct folio_prune_result res;
+	if (result == NULL)
+		result = &res;
+	memset(result, 0, sizeof(*result));
+	int rc = need_write(lib, "prune");
+	if (rc != FOLIO_OK)
+		return rc;
+	if (keep == 0 && max_size == 0)
+		return folio_fail(lib->ctx, FOLIO_EUSAGE, "prune needs --keep N or --max-size SIZE");
+	sweep(lib);
+	struct scan s;
+	rc = scan_library(lib, &s, true);
+	if (rc == FOLIO_OK)
+		rc = prune_locked(lib, &s, keep, max_size, NULL, 0, result);
+	if (rc == FOLIO_OK)
+		rc = write_page(lib, &s);
+	scan_free(&s);
+	return rc;
+}
+
+/* ---- status --------------------------------------------------------------------------- */
+
+static void add_time(struct folio_buf *b, int64_t t)
+{
+	char when[32];
+	folio_time_format(when, t);
+	folio_buf_add(b, when);
+}
+
+static int status_text(json_t *j, char **out)
+{
+	struct folio_buf b = {0};
+	char line[1400];
+	json_t *ch, *e, *p;
+	size_t i, k;
+	snprintf(line, sizeof(line), "library %s: %llu bytes on disk, %llu without sharing\n",
+		 json_string_value(json_object_get(j, "library")),
+		 (unsigned long long)json_integer_value(json_object_get(j, "bytes")),
+		 (unsigned long long)json_integer_value(json_object_get(j, "bytes_unshared")));
+	folio_buf_add(&b, line);
+	folio_buf_add(&b, json_is_true(json_object_get(j, "sharing"))
+				  ? "sharing: identical files are shared between editions (hard links)\n"
+				  : "sharing: unavailable on this file system (no hard links): editions are plain copies\n");
+	if (json_is_true(json_object_get(j, "clock_behind"))) {
+		folio_buf_add(&b, "time: this device's clock says ");
+		add_time(&b, json_integer_value(json_object_get(j, "clock")));
+		folio_buf_add(&b, ", before the newest edition accepted was made; taken as ");
+		add_time(&b, json_integer_value(json_object_get(j, "now")));
+		folio_buf_add(&b, "\n");
+	}
+	json_array_foreach(json_object_get(j, "channels"), i, ch) {
+		snprintf(line, sizeof(line), "channel %s: root key %s%s, newest edition accepted %llu",
+			 json_string_value(json_object_get(ch, "channel")),
+			 json_string_value(json_object_get(ch, "root_id")),
+			 json_is_true(json_object_get(ch, "trusted")) ? "" : " (no longer trusted)",
+			 (unsigned long long)json_integer_value(json_object_get(ch, "edition")));
+		folio_buf_add(&b, line);
+		if (json_integer_value(json_object_get(ch, "created")) > 0) {
+			folio_buf_add(&b, " (made ");
+			add_time(&b, json_integer_value(json_object_get(ch, "created")));
+			folio_buf_add(&b, ")");
+		}
+		folio_buf_add(&b, "\n");
+		if (json_array_size(json_object_get(ch, "editions")) == 0)
+			folio_buf_add(&b, "  no edition present\n");
+		json_array_foreach(json_object_get(ch, "editions"), k, e) {
+			char created[32] = "?", expires[32] = "?";
+			if (json_is_integer(json_object_get(e, "created")))
+				folio_time_format(created, json_integer_value(json_object_get(e, "created")));
+			if (json_is_integer(json_object_get(e, "expires")))
+				folio_time_format(expires, json_integer_value(json_object_get(e, "expires")));
+			const char *title = json_string_value(json_object_get(e, "title"));
+			snprintf(line, sizeof(line), "  %6llu  made %s  %s %s  %llu files, %llu bytes  %s%s\n",
+				 (unsigned long long)json_integer_value(json_object_get(e, "edition")),
+				 created, json_is_true(json_object_get(e, "expired")) ? "expired" : "expires",
+				 expires, (unsigned long long)json_integer_value(json_object_get(e, "files")),
+				 (unsigned long long)json_integer_value(json_object_get(e, "bytes")),
+				 title ? title : "", json_is_true(json_object_get(e, "complete")) ? "" : "  (INCOMPLETE)");
+			folio_buf_add(&b, line);
+		}
+		json_array_foreach(json_object_get(ch, "problems"), k, p) {
+			folio_buf_add(&b, "  problem: ");
+			folio_buf_add(&b, json_string_value(p));
+			folio_buf_add(&b, "\n");
+		}
+	}
+	json_array_foreach(json_object_get(j, "problems"), k, p) {
+		folio_buf_add(&b, "problem: ");
+		folio_buf_add(&b, json_string_value(p));
+		folio_buf_add(&b, "\n");
+	}
+	json_t *l = json_object_get(j, "leftovers");
+	if (json_integer_value(json_object_get(l, "count")) > 0) {
+		snprintf(line, sizeof(line),
+			 "leftovers of interrupted runs: %llu (%llu bytes), removed by the next install or prune\n",
+			 (unsigned long long)json_integer_value(json_object_get(l, "count")),
+			 (unsigned long long)json_integer_value(json_object_get(l, "bytes")));
+		folio_buf_add(&b, line);
+	}
+	folio_buf_add(&b, json_is_true(json_object_get(j, "consistent"))
+				  ? "consistent: yes, every edition is complete\n"
+				  : "consistent: no (see the problems above)\n");
+	if (b.oom) {
+		free(b.p);
+		return -1;
+	}
+	*out = b.p;
+	return 0;
+}
+
+int folio_library_status(folio_library *lib, int flags, char **out, int *consistent)
+{
+	folio_clear_error(lib->ctx);
+	*out = NULL;
+	*consistent = 0;
+	struct scan s;
+	int rc = scan_library(lib, &s, true);
+	if (rc != FOLIO_OK)
+		return rc;
+	uint64_t bytes = 0, unshared = 0;
+	rc = disk_use(lib, &bytes, &unshared);
+	if (rc != FOLIO_OK) {
+		scan_free(&s);
+		return rc;
+	}
+	struct leftovers left = {0};
+	visit_leftovers(lib, false, &left);
+	int64_t clock;
+	int64_t now = effective_now(lib, &s, &clock);
+	bool ok = lib->state != NULL;
+	json_t *j = json_object(), *channels = json_array(), *problems = json_array();
+	json_object_set_new(j, "library", json_string(lib->dir));
+	json_object_set_new(j, "consistent", json_false());
+	json_object_set_new(j, "bytes", json_integer((json_int_t)bytes));
+	json_object_set_new(j, "bytes_unshared", json_integer((json_int_t)unshared));
+	json_object_set_new(j, "sharing", json_boolean(!json_is_false(json_object_get(lib->state, "sharing"))));
+	json_object_set_new(j, "clock", json_integer(clock));
+	json_object_set_new(j, "now", json_integer(now));
+	json_object_set_new(j, "clock_behind", json_boolean(now > clock));
+	json_object_set_new(j, "leftovers", json_pack("{s:I,s:I}", "count", (json_int_t)left.count,
+						      "bytes", (json_int_t)left.bytes));
+	if (lib->state == NULL) {
+		char msg[800];
+		snprintf(msg, sizeof(msg), "the state file '%s/" META_DIR "/" STATE_NAME "' is damaged: %s",
+			 lib->dir, lib->state_problem);
+		json_array_append_new(problems, json_string(msg));
+	}
+	/* channels the state names, then folders of channels it does not */
+	const char *name;
+	json_t *c;
+	json_t *st_channels = json_object_get(lib->state, "channels");
+	json_t *all = json_object();
+	json_object_foreach(st_channels, name, c)
+		json_object_set_new(all, name, json_true());
+	for (size_t i = 0; i < s.n; i++)
+		json_object_set_new(all, s.e[i].channel, json_true());
+	json_t *unused;
+	json_object_foreach(all, name, unused) {
+		c = json_object_get(st_channels, name);
+		json_t *ch = json_object(), *eds = json_array(), *cp = json_array();
+		json_object_set_new(ch, "channel", json_string(name));
+		json_object_set_new(ch, "trusted", json_boolean(c != NULL && !json_is_false(json_object_get(c, "trusted"))));
+		json_object_set_new(ch, "root_id", c ? json_incref(json_object_get(c, "root_id")) : json_null());
+		json_object_set_new(ch, "edition", json_integer(c ? jint(c, "edition") : 0));
+		json_object_set_new(ch, "created", json_integer(c ? jint(c, "created") : 0));
+		if (c != NULL)
+			json_object_set(ch, "signers", json_object_get(c, "signers"));
+		if (c == NULL && lib->state != NULL) {
+			char msg[300];
+			snprintf(msg, sizeof(msg), "channel '%s' has editions but is not in the state", name);
+			json_array_append_new(cp, json_string(msg));
+		}
+		for (size_t i = 0; i < s.n; i++) {
+			struct edition *e = &s.e[i];
+			if (strcmp(e->channel, name) != 0)
+				continue;
+			json_t *je = json_object();
+			json_object_set_new(je, "edition", json_integer((json_int_t)e->number));
+			if (e->parsed) {
+				json_object_set_new(je, "title", json_string(e->m.title));
+				json_object_set_new(je, "created", json_integer(e->m.created));
+				json_object_set_new(je, "expires", json_integer(e->m.expires));
+				json_object_set_new(je, "expired", json_boolean(now >= e->m.expires));
+				json_object_set_new(je, "files", json_integer((json_int_t)e->m.nfiles));
+				json_object_set_new(je, "bytes", json_integer((json_int_t)e->bytes));
+			}
+			json_object_set_new(je, "complete", json_boolean(e->problem[0] == '\0'));
+			if (e->problem[0] != '\0') {
+				json_object_set_new(je, "problem", json_string(e->problem));
+				json_array_append_new(cp, json_string(e->problem));
+			}
+			json_array_append_new(eds, je);
+		}
+		json_object_set_new(ch, "editions", eds);
+		json_object_set_new(ch, "problems", cp);
+		if (json_array_size(cp) > 0)
+			ok = false;
+		json_array_append_new(channels, ch);
+	}
+	json_decref(all);
+	json_object_set_new(j, "channels", channels);
+	json_object_set_new(j, "problems", problems);
+	json_object_set_new(j, "consistent", json_boolean(ok));
+	scan_free(&s);
+	int bad = 0;
+	if (flags & FOLIO_STATUS_JSON) {
+		char *text = json_dumps(j, JSON_COMPACT);
+		if (text != NULL && asprintf(out, "%s\n", text) < 0)
+			*out = NULL;
+		free(text);
+		bad = *out == NULL;
+	} else {
+		bad = status_text(j, out) != 0;
+	}
+	json_decref(j);
+	if (bad)
+		return folio_fail_errno(lib->ctx, ENOMEM, "cannot describe the library '%s'", lib->dir);
+	*consistent = ok;
+	return FOLIO_OK;
+}
+
+/* ---- check ------------------------------------------------------------------------------ */
+
+struct checker {
+	folio_library *lib;
+	void (*problem)(void *arg, const char *message);
+	void *arg;
+	struct folio_check_result *r;
+	uint8_t *buf;
+};
+
+static void report(struct checker *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void report(struct checker *k, const char *fmt, ...)
+{
+	char msg[1400];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	/* the same escaping as every message (names may hold control characters) */
+	folio_fail(k->lib->quiet, FOLIO_EREJECT, "%s", msg);
+	k->r->problems++;
+	if (k->problem != NULL)
+		k->problem(k->arg, folio_errmsg(k->lib->quiet));
+}
+
+static int compare_paths(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Files under the edition that its manifest does not list. */
+static void find_extra(struct checker *k, int dirfd, const char *rel, char **sorted, size_t n,
+		       const char *ed, int depth)
+{
+	size_t m;
+	char **names = depth < 40 ? list_dir(dirfd, ".", &m) : NULL;
+	for (size_t i = 0; names != NULL && i < m; i++) {
+		char *path = NULL;
+		if (asprintf(&path, "%s%s%s", rel, *rel ? "/" : "", names[i]) < 0)
+			break;
+		struct stat st;
+		if (fstatat(dirfd, names[i], &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
+			int sub = openat(dirfd, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sub >= 0) {
+				find_extra(k, sub, path, sorted, n, ed, depth + 1);
+				close(sub);
+			}
+		} else if (strcmp(path, FOLIO_MANIFEST_PATH) != 0 && strcmp(path, FOLIO_SIGNATURE_PATH) != 0 &&
+			   strcmp(path, FOLIO_KEYS_PATH) != 0 && strcmp(path, FOLIO_KEYS_SIGNATURE_PATH) != 0 &&
+			   bsearch(&path, sorted, n, sizeof(*sorted), compare_paths) == NULL) {
+			report(k, "%s/%s: not in the signed manifest of its edition (something else wrote it)", ed, path);
+		}
+		free(path);
+	}
+	free_names(names, m);
+}
+
+static void check_edition(struct checker *k, struct edition *e)
+{
+	folio_library *lib = k->lib;
+	char ed[PATH_MAX];
+	snprintf(ed, sizeof(ed), "%s/%s/%llu", lib->dir, e->channel, (unsigned long long)e->number);
+	k->r->editions++;
+	char *json = NULL, *sigtext = NULL, *mpath = NULL, *spath = NULL;
+	size_t len, siglen;
+	struct folio_manifest m = {0};
+	struct folio_sig sig;
+	const struct root *root = find_root(lib, e->channel);
+	if (asprintf(&mpath, "%s/" FOLIO_MANIFEST_PATH, ed) < 0 ||
+	    asprintf(&spath, "%s/" FOLIO_SIGNATURE_PATH, ed) < 0) {
+		report(k, "%s: out of memory", ed);
+		goto out;
+	}
+	if (folio_read_small_file(lib->quiet, mpath, lib->quiet->limits[FOLIO_LIMIT_MANIFEST_SIZE], &json, &len) != FOLIO_OK ||
+	    folio_read_small_file(lib->quiet, spath, FOLIO_SIGNATURE_MAX, &sigtext, &siglen) != FOLIO_OK) {
+		report(k, "%s; reinstall edition %llu with --force", folio_errmsg(lib->quiet),
+		       (unsigned long long)e->number);
+		goto out;
+	}
+	if (root == NULL) {
+		report(k, "%s: channel '%s' has no pinned key in the library's state: its signature cannot be checked",
+		       ed, e->channel);
+		goto out;
+	}
+	if (folio_sig_parse(lib->quiet, spath, sigtext, siglen, &sig) != FOLIO_OK ||
+	    folio_sig_verify(lib->quiet, mpath, &sig, root->key, json, len) != FOLIO_OK ||
+	    folio_manifest_decode(lib->quiet, mpath, json, len, &m) != FOLIO_OK) {
+		report(k, "%s; reinstall edition %llu with --force", folio_errmsg(lib->quiet),
+		       (unsigned long long)e->number);
+		goto out;
+	}
+	char *comment = folio_trusted_comment(&m);
+	bool same = comment != NULL && strcmp(comment, sig.comment) == 0;
+	free(comment);
+	if (!same || strcmp(m.channel, e->channel) != 0 || m.edition != e->number) {
+		report(k, "%s: its signed manifest is not edition %llu of channel '%s'; reinstall it with --force",
+		       ed, (unsigned long long)e->number, e->channel);
+		goto out;
+	}
+	int dfd = openat(lib->dirfd, ed + strlen(lib->dir) + 1, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0) {
+		report(k, "%s: cannot be read: %s", ed, strerror(errno));
+		goto out;
+	}
+	char **paths = malloc((m.nfiles ? m.nfiles : 1) * sizeof(*paths));
+	for (size_t i = 0; i < m.nfiles; i++) {
+		const struct folio_file *f = &m.files[i];
+		k->r->files++;
+		if (paths != NULL)
+			paths[i] = f->path;
+		int fd = openat(dfd, f->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		struct stat st;
+		if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+			report(k, "%s/%s: missing (%s); reinstall edition %llu with --force", ed, f->path,
+			       fd < 0 ? strerror(errno) : "not a file", (unsigned long long)e->number);
+			if (fd >= 0)
+				close(fd);
+			continue;
+		}
+		if ((uint64_t)st.st_size != f->size) {
+			report(k, "%s/%s: %llu bytes, not the %llu of the signed manifest (the storage may be "
+			       "failing); reinstall edition %llu with --force",
+			       ed, f->path, (unsigned long long)st.st_size, (unsigned long long)f->size,
+			       (unsigned long long)e->number);
+			close(fd);
+			continue;
+		}
+		crypto_generichash_state hs;
+		crypto_generichash_init(&hs, NULL, 0, FOLIO_HASH_BYTES);
+		bool read_ok = true;
+		for (;;) {
+			ssize_t n = read(fd, k->buf, SHARE_BUF);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0)
+				read_ok = false;
+			if (n <= 0)
+				break;
+			crypto_generichash_update(&hs, k->buf, (size_t)n);
+		}
+		close(fd);
+		uint8_t hash[FOLIO_HASH_BYTES];
+		crypto_generichash_final(&hs, hash, sizeof(hash));
+		if (!read_ok)
+			report(k, "%s/%s: cannot be read (the storage may be failing); reinstall edition %llu with --force",
+			       ed, f->path, (unsigned long long)e->number);
+		else if (sodium_memcmp(hash, f->hash, sizeof(hash)) != 0)
+			report(k, "%s/%s: its bytes differ from the signed manifest (the storage may be "
+			       "failing); reinstall edition %llu with --force",
+			       ed, f->path, (unsigned long long)e->number);
+	}
+	if (paths != NULL) {
+		qsort(paths, m.nfiles, sizeof(*paths), compare_paths);
+		find_extra(k, dfd, "", paths, m.nfiles, ed, 0);
+	}
+	free(paths);
+	close(dfd);
+out:
+	folio_manifest_release(&m);
+	free(json);
+	free(sigtext);
+	free(mpath);
+	free(spath);
+}
+
+int folio_library_check(folio_library *lib, void (*problem)(void *arg, const char *message), void *arg,
+			struct folio_check_result *result)
+{
+	folio_clear_error(lib->ctx);
+	struct folio_check_result res;
+	if (result == NULL)
+		result = &res;
+	memset(result, 0, sizeof(*result));
+	struct checker k = {lib, problem, arg, result, malloc(SHARE_BUF)};
+	if (k.buf == NULL)
+		return folio_fail_errno(lib->ctx, ENOMEM, "cannot check the library '%s'", lib->dir);
+	if (lib->state == NULL)
+		report(&k, "%s/" META_DIR "/" STATE_NAME ": damaged (%s)", lib->dir, lib->state_problem);
+	struct scan s;
+	int rc = scan_library(lib, &s, false);
+	for (size_t i = 0; rc == FOLIO_OK && i < s.n; i++)
+		check_edition(&k, &s.e[i]);
+	if (rc == FOLIO_OK)
+		scan_free(&s);
+	free(k.buf);
+	return rc;
+}

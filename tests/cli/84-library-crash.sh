@@ -1,0 +1,176 @@
+# SPDX-License-Identifier: ISC
+# Crash safety: install, install --force and prune are killed (SIGKILL,
+# strace's syscall fault injection) as they enter a call that changes a
+# file, one call after the other (every other one, then each of the last
+# 20 or 30: the sharing, renames, state and page), and a few more times after
+# random delays.  After every
+# kill: status exits 0 and says consistent, every edition present before is
+# still there and complete (check passes on the whole library), the edition
+# being installed is absent or complete, and a rerun of the same command
+# succeeds and leaves no leftovers.
+#   FOLIO_FAULTS_SEED=N replays the random delays.
+# shellcheck source=tests/cli/lib.sh
+. "$TESTLIB"
+. "$(dirname "$TESTLIB")/library-lib.sh"
+
+need strace
+strace -qq -o /dev/null true 2>/dev/null || skip "strace cannot trace here (no ptrace)"
+# LeakSanitizer cannot run under ptrace
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+seed=${FOLIO_FAULTS_SEED:-$(($$ % 32768))}
+RANDOM=$seed
+echo "random delays: FOLIO_FAULTS_SEED=$seed"
+
+use_test_keys
+small() { # small DIR TAG: three files, one shared by every edition
+	mkdir -p "$1/news" "$1/media"
+	printf 'edition %s\n' "$2" >"$1/tag.txt"
+	printf '<p>page of %s</p>\n' "$2" >"$1/news/b.html"
+	python3 -c 'import random, sys; r = random.Random(3); sys.stdout.buffer.write(bytes(r.getrandbits(8) for _ in range(20000)))' >"$1/media/same.bin"
+}
+for e in 1 2 3; do
+	small "s$e" "$e"
+	lib_pack "s$e" key.key news "$e" "n$e.folio"
+done
+lib_pack s1 key.key sport 1 p1.folio
+
+FS_CALLS='/^(openat|open|creat|mkdirat|mkdir|fchmod|fchmodat|chmod|write|pwrite64|writev|rename|renameat|renameat2|unlink|unlinkat|rmdir|syncfs|fsync|fdatasync|ftruncate|linkat|link)$'
+# mutation_points CMD...: "SYSCALL N" for each call of CMD that changes a file
+mutation_points() {
+	strace -qq -o "$SCRATCH/trace" -e trace="$FS_CALLS" "$@" >/dev/null 2>&1 ||
+		fail "strace $*: status $?"
+	awk -F'(' '/^[a-z0-9_]+\(/ {
+		n[$1]++
+		if ($1 ~ /^open/ && $0 !~ /O_CREAT|O_WRONLY|O_RDWR/) next
+		if ($1 ~ /^write/ && $0 ~ /^write(v)?\([12],/) next
+		print $1, n[$1]
+	}' "$SCRATCH/trace"
+}
+# kill_at SYSCALL N CMD...: CMD SIGKILLed as it enters its Nth SYSCALL
+kill_at() {
+	local sc=$1 n=$2 st
+	shift 2
+	LAST_CMD="$* (killed at $sc #$n)"
+	(strace -qq -o /dev/null -e trace="$sc" -e inject="$sc:signal=KILL:when=$n" "$@" >"$OUT" 2>"$ERR"
+		exit $?) 2>/dev/null
+	st=$?
+	[ $st = 137 ] || { show_last; fail "strace did not kill at $sc #$n (status $st)"; }
+}
+# after_kill WHAT MUST MAY: the library is consistent; the editions in MUST
+# are present; any other edition present is in MAY; check passes.
+after_kill() {
+	local e
+	expect_status 0 "$UNPACK" status --library lib
+	expect_stdout_match '^consistent: yes' || fail "$1: not consistent"
+	for e in $2; do
+		[ -d "lib/$e" ] || fail "$1: edition $e is gone"
+	done
+	for e in $(lib_editions); do
+		case " $2 $3 " in *" $e "*) ;; *) fail "$1: unexpected edition $e" ;; esac
+	done
+	LAST_CMD="check after $1"
+	"$UNPACK" check --library lib >"$OUT" 2>"$ERR" || { show_last; fail "$1: check found problems"; }
+}
+# rerun WHAT EXPECTED CMD...: the command succeeds; exactly EXPECTED
+# editions; no leftovers.
+rerun() {
+	local what=$1 want=$2
+	shift 2
+	expect_status 0 "$@"
+	[ "$(lib_editions)" = "$want" ] || fail "$what, rerun: editions $(lib_editions), not $want"
+	LAST_CMD="status after the rerun of $what"
+	"$UNPACK" status --library lib --json >"$OUT" 2>"$ERR" || { show_last; fail "$what, rerun: not consistent"; }
+	python3 -c 'import json, sys
+j = json.load(open(sys.argv[1]))
+sys.exit(0 if j["consistent"] and j["leftovers"]["count"] == 0 else 1)' "$OUT" ||
+		{ show_last; fail "$what, rerun: leftovers or not consistent"; }
+}
+
+# ---- install ------------------------------------------------------------------
+expect_status 0 "$UNPACK" trust add news key.pub --library base
+expect_status 0 "$UNPACK" trust add sport key.pub --library base
+for b in n1 n2 p1; do
+	expect_status 0 "$UNPACK" install $b.folio --library base -q
+done
+set_base() { rm -rf lib && cp -a base lib || fail "copy base"; }
+set_base
+INSTALL=("$UNPACK" install n3.folio --library lib -q)
+# (every other call while the files are written, each of the last 30: the
+# sharing, the rename, the state, the page)
+mutation_points "${INSTALL[@]}" >all-points
+total=$(wc -l <all-points)
+awk -v n="$total" 'NR % 2 == 1 || NR > n - 30' all-points >points
+[ "$(LIBDIR=lib lib_editions)" = "news/1 news/2 news/3 sport/1 " ] || fail "install under strace"
+n=0 installed=0
+while read -r sc k; do
+	set_base
+	kill_at "$sc" "$k" "${INSTALL[@]}"
+	after_kill "install killed at $sc #$k" "news/1 news/2 sport/1" "news/3"
+	[ -d lib/news/3 ] && installed=$((installed + 1))
+	rerun "install killed at $sc #$k" "news/1 news/2 news/3 sport/1 " "${INSTALL[@]}"
+	n=$((n + 1))
+done <points
+echo "install killed before $n of its $total file-changing calls: edition in place after $installed kills"
+[ "$n" -ge 30 ] || fail "only $n file-changing calls seen in install"
+[ "$installed" -ge 1 ] || fail "no kill point after install's rename"
+[ "$installed" -lt "$n" ] || fail "no kill point before install's rename"
+
+# ---- install --force over the edition (the exchange) ------------------------------
+set_base
+FORCE=("$UNPACK" install n2.folio --library lib -q --force)
+# (every third call, each of the last 20: the exchange and the removal)
+mutation_points "${FORCE[@]}" >all-points
+awk -v n="$(wc -l <all-points)" 'NR % 3 == 1 || NR > n - 20' all-points >points
+n=0
+while read -r sc k; do
+	set_base
+	kill_at "$sc" "$k" "${FORCE[@]}"
+	after_kill "install --force killed at $sc #$k" "news/1 news/2 sport/1" ""
+	rerun "install --force killed at $sc #$k" "news/1 news/2 sport/1 " "${FORCE[@]}"
+	n=$((n + 1))
+done <points
+echo "install --force killed before $n of its $(wc -l <all-points) file-changing calls"
+
+# ---- prune --------------------------------------------------------------------------
+expect_status 0 "$UNPACK" install n3.folio --library base -q
+PRUNE=("$UNPACK" prune --library lib --keep 1 -q)
+set_base
+# (every other call, each of the last 20)
+mutation_points "${PRUNE[@]}" >all-points
+awk -v n="$(wc -l <all-points)" 'NR % 2 == 1 || NR > n - 20' all-points >points
+n=0
+while read -r sc k; do
+	set_base
+	kill_at "$sc" "$k" "${PRUNE[@]}"
+	after_kill "prune killed at $sc #$k" "news/3 sport/1" "news/1 news/2"
+	rerun "prune killed at $sc #$k" "news/3 sport/1 " "${PRUNE[@]}"
+	n=$((n + 1))
+done <points
+echo "prune killed before $n of its $(wc -l <all-points) file-changing calls"
+[ "$n" -ge 10 ] || fail "only $n file-changing calls seen in prune"
+
+# ---- random delays ----------------------------------------------------------------------
+# a larger edition (the fixture edition and 256 KiB shared), so that a run
+# lasts long enough to be hit
+lib_src big 4
+for f in $(seq 40); do head -c 20000 /dev/urandom >"big/media/r$f.bin"; done
+lib_pack big key.key news 4 n4.folio
+BIG=("$UNPACK" install n4.folio --library lib -q)
+now_us() { date +%s%6N; }
+set_base
+t=$(now_us); "${BIG[@]}"; t=$(($(now_us) - t))
+killed=0
+for r in 1 2 3 4 5 6 7 8 9 10; do
+	set_base
+	"${BIG[@]}" 2>/dev/null &
+	pid=$!
+	d=$((RANDOM * RANDOM % (t + 1)))
+	sleep "$((d / 1000000)).$(printf %06d $((d % 1000000)))"
+	kill -KILL $pid 2>/dev/null
+	wait $pid 2>/dev/null
+	[ $? = 137 ] && killed=$((killed + 1))
+	after_kill "install killed after ${d} us (round $r)" "news/1 news/2 news/3 sport/1" "news/4"
+	rerun "install killed after ${d} us" "news/1 news/2 news/3 news/4 sport/1 " "${BIG[@]}"
+done
+echo "install ($((t / 1000)) ms a run) killed after random delays: $killed of 10 landed"
+exit 0
