@@ -13,6 +13,8 @@
  *   2) Keys: folio_keygen() writes a key pair; folio_pubkey_load() and
  *      folio_seckey_load() read minisign-format key files.
  *   3) Publisher: folio_pack_options_init(), set the fields, folio_pack().
+ *      A root key delegates signing with folio_keys_delegate() and
+ *      folio_keys_revoke(); pack carries the key list (options.keys).
  *   4) Reader: folio_bundle_open() reads and verifies the signed manifest;
  *      the getters describe the edition; then exactly one of
  *      folio_bundle_verify() or folio_bundle_unpack() streams the rest.
@@ -154,8 +156,16 @@ struct folio_pack_options {
 	 * or NULL. */
 	void (*on_warning)(void *arg, const char *message);
 	void *on_warning_arg;
+	/* A key list (FORMAT.md section 15): the path of CHANNEL.keys, whose
+	 * signature is CHANNEL.keys.minisig beside it, carried in the bundle
+	 * as entries 3 and 4; NULL: none (the key itself is the trusted one).
+	 * The list must be for the channel, name the signing key and allow it
+	 * the edition (FOLIO_EUSAGE otherwise); a malformed list or signature
+	 * is FOLIO_EREJECT.  Its signature is not verified: the root's public
+	 * key is not at hand here. */
+	const char *keys;
 };
-/* Fills o with the defaults above. */
+/* Fills o with the defaults above (keys NULL). */
 void folio_pack_options_init(struct folio_pack_options *o);
 
 struct folio_pack_stats {
@@ -187,10 +197,61 @@ FOLIO_WUR int folio_pack(folio_ctx *ctx, const char *src,
 			 const struct folio_pack_options *o, const char *out,
 			 struct folio_pack_stats *stats);
 
+/* ---- key lists: a root key delegates signing (FORMAT.md section 15) ------- */
+
+/* A channel is pinned to a long-lived root key.  The root signs a key list
+ * (CHANNEL.keys and CHANNEL.keys.minisig) naming the day-to-day keys that
+ * may sign editions, each with a range of edition numbers; bundles carry
+ * the list. */
+typedef struct folio_keylist folio_keylist;
+
+/* Adds key day to the key list at path for channel (or replaces its range
+ * and clears its revocation), allowing it editions first..last, signed by
+ * root.  An existing list (path and path.minisig) must be for channel and
+ * verify with root's public half (FOLIO_EREJECT otherwise; FOLIO_EUSAGE for
+ * another channel); a missing one is started at version 1.  The version
+ * goes up by one; created is SOURCE_DATE_EPOCH if set, else now.  Both
+ * files are replaced atomically, the signature last. */
+FOLIO_WUR int folio_keys_delegate(folio_ctx *ctx, const char *path, const folio_seckey *root,
+				  const folio_pubkey *day, const char *channel, uint64_t first,
+				  uint64_t last);
+/* Marks key key_id revoked (at the creation time, as above) in the key
+ * list at path for channel and narrows its range: with after >= 0 it may
+ * still have signed editions up to after (last = min(last, after)), with
+ * after < 0 none (last = 0).  A key the list does not name, or a missing
+ * list, is FOLIO_EUSAGE.  Otherwise as folio_keys_delegate(). */
+FOLIO_WUR int folio_keys_revoke(folio_ctx *ctx, const char *path, const folio_seckey *root,
+				const char *key_id, const char *channel, int64_t after);
+
+/* Reads the key list at path and its signature path.minisig.  With root,
+ * the signature must verify with it; with root NULL the signature is only
+ * parsed (and its trusted comment checked against the list): for showing a
+ * list, never for trusting one.  FOLIO_EREJECT for a malformed or
+ * unverified list.  *out is the caller's, to free with
+ * folio_keylist_free(). */
+FOLIO_WUR int folio_keylist_load(folio_ctx *ctx, const char *path, const folio_pubkey *root,
+				 folio_keylist **out);
+void folio_keylist_free(folio_keylist *kl);
+const char *folio_keylist_channel(const folio_keylist *kl);
+uint64_t folio_keylist_version(const folio_keylist *kl);
+int64_t folio_keylist_created(const folio_keylist *kl);
+/* The id of the key whose signature the list carries (the root), borrowed. */
+const char *folio_keylist_signer_id(const folio_keylist *kl);
+size_t folio_keylist_count(const folio_keylist *kl);
+/* Key i (0 <= i < count), in list order: its id (borrowed), the editions it
+ * may sign (first..last; none when last < first) and when it was revoked
+ * (-1: it is not).  Returns 0, or FOLIO_EUSAGE for i out of range.  Any
+ * out-pointer may be NULL. */
+int folio_keylist_key(const folio_keylist *kl, size_t i, const char **id, uint64_t *first,
+		      uint64_t *last, int64_t *revoked);
+
 /* ---- read ------------------------------------------------------------------ */
 
 /* Opens the bundle at path ("-" is standard input), reads its manifest and
- * signature and verifies them with key; checks the manifest's fields, its
+ * signature and verifies them with key; when the bundle carries a key list
+ * (FORMAT.md section 15), key is the channel's root: it must have signed
+ * the list, and the manifest must be signed by a key the list allows the
+ * edition.  Checks the manifest's fields, its
  * expiry against the clock and, when channel is not NULL, that the bundle is
  * for that channel.  Nothing but the signed head of the bundle is decoded.
  * *out is the caller's, to free with folio_bundle_free(). */
@@ -206,7 +267,13 @@ const char *folio_bundle_title(const folio_bundle *b);
 uint64_t folio_bundle_edition(const folio_bundle *b);
 int64_t folio_bundle_created(const folio_bundle *b);
 int64_t folio_bundle_expires(const folio_bundle *b);
+/* The key that signed the manifest: the trusted key itself, or with a key
+ * list, the listed key the trusted (root) key delegated to. */
 const char *folio_bundle_key_id(const folio_bundle *b);
+/* The trusted key the signature chain starts from (the root). */
+const char *folio_bundle_root_id(const folio_bundle *b);
+/* The version of the key list the bundle carries; 0: it carries none. */
+uint64_t folio_bundle_keys_version(const folio_bundle *b);
 size_t folio_bundle_file_count(const folio_bundle *b);
 /* File i (0 <= i < count) in manifest order.  Returns 0, or FOLIO_EUSAGE for
  * i out of range.  Any out-pointer may be NULL. */

@@ -115,6 +115,10 @@ int folio_sig_create(folio_ctx *ctx, const folio_seckey *key, const void *msg,
 		     size_t msglen, const char *trusted_comment, char **out,
 		     size_t *outlen);
 
+/* Decodes b64[0..len): true only when it is the canonical standard base64
+ * (RFC 4648, with padding, no whitespace) of exactly want bytes. */
+bool folio_base64_exact(uint8_t *out, size_t want, const char *b64, size_t len);
+
 /* Reads a whole small file into a malloc'd, NUL-terminated buffer, refusing
  * anything but a regular file or one larger than max bytes. */
 int folio_read_small_file(folio_ctx *ctx, const char *path, size_t max,
@@ -147,6 +151,14 @@ const folio_pubkey *folio_keylist_find(const struct folio_keylist *kl, const cha
  * listed, revoked, edition outside its range). */
 int folio_keylist_allows(folio_ctx *ctx, const char *name, const struct folio_keylist *kl,
 			 const char *key_id, uint64_t edition);
+
+/* The key id a key list's signature (a .minisig text) names, parsed
+ * strictly, for choosing the trusted key to verify it with. */
+int folio_keylist_sig_keyid(folio_ctx *ctx, const char *name, const char *sig, size_t siglen,
+			    char id[17]);
+/* The list's exact bytes and its signature's, as parsed (NUL-terminated). */
+const char *folio_keylist_json(const struct folio_keylist *kl, size_t *len);
+const char *folio_keylist_sig(const struct folio_keylist *kl, size_t *len);
 
 /* ---- opening a bundle (unpack.c) ----------------------------------------- */
 

@@ -154,6 +154,11 @@ static bool base64_exact(uint8_t *out, size_t want, const char *b64, size_t len)
 	return got == want && end == b64 + len;
 }
 
+bool folio_base64_exact(uint8_t *out, size_t want, const char *b64, size_t len)
+{
+	return base64_exact(out, want, b64, len);
+}
+
 static bool starts_with(const char *s, size_t len, const char *prefix)
 {
 	size_t plen = strlen(prefix);

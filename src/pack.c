@@ -390,7 +390,8 @@ static int tar_file_entry(struct packer *p, const int dirs[2], const struct foli
 }
 
 static int write_bundle(struct packer *p, const int dirs[2], const struct folio_manifest *m,
-			const char *manifest, size_t manifest_len, const char *sig, size_t sig_len)
+			const char *manifest, size_t manifest_len, const char *sig, size_t sig_len,
+			const struct folio_keylist *keys)
 {
 	folio_ctx *ctx = p->ctx;
 	int rc = zout_init(&p->z, p->o);
@@ -409,9 +410,18 @@ static int write_bundle(struct packer *p, const int dirs[2], const struct folio_
 	    archive_write_open2(p->tar, &p->z, NULL, tar_write_cb, NULL, NULL) != ARCHIVE_OK)
 		return tar_fail(p, "tar");
 
+	/* Frame 1 is the head: the manifest, its signature and any key list. */
 	rc = tar_memory_entry(p, FOLIO_MANIFEST_PATH, manifest, manifest_len, false);
 	if (rc == FOLIO_OK)
-		rc = tar_memory_entry(p, FOLIO_SIGNATURE_PATH, sig, sig_len, true);
+		rc = tar_memory_entry(p, FOLIO_SIGNATURE_PATH, sig, sig_len, keys == NULL);
+	if (rc == FOLIO_OK && keys != NULL) {
+		size_t len;
+		const char *data = folio_keylist_json(keys, &len);
+		rc = tar_memory_entry(p, FOLIO_KEYS_PATH, data, len, false);
+		data = folio_keylist_sig(keys, &len);
+		if (rc == FOLIO_OK)
+			rc = tar_memory_entry(p, FOLIO_KEYS_SIGNATURE_PATH, data, len, true);
+	}
 	for (size_t i = 0; i < m->nfiles && rc == FOLIO_OK; i++) {
 		const struct folio_file *f = &m->files[i];
 		if (f->same_as == i)
@@ -446,6 +456,54 @@ static int check_options(folio_ctx *ctx, const struct folio_pack_options *o)
 			if (*s < 0x20 || *s == 0x7f)
 				return folio_fail(ctx, FOLIO_EUSAGE, "title has a control character");
 	}
+	return FOLIO_OK;
+}
+
+/* The key list o->keys, read and checked against what is being signed:
+ * the list must be for the channel, name the key and allow it the
+ * edition.  Its signature is parsed, not verified: that takes the root's
+ * public key, which the reader has. */
+static int load_keys(folio_ctx *ctx, const struct folio_pack_options *o, const folio_seckey *key,
+		     struct folio_keylist **out)
+{
+	*out = NULL;
+	if (o->keys == NULL)
+		return FOLIO_OK;
+	struct folio_keylist *kl;
+	int rc = folio_keylist_load(ctx, o->keys, NULL, &kl);
+	if (rc != FOLIO_OK)
+		return rc;
+	const char *channel = folio_keylist_channel(kl);
+	uint64_t first, last;
+	bool revoked;
+	if (strcmp(channel, o->channel) != 0) {
+		rc = folio_fail(ctx, FOLIO_EUSAGE, "cannot pack with key list '%s': it is for channel '%s', not '%s'",
+				o->keys, channel, o->channel);
+	} else if (folio_keylist_find(kl, key->id, &first, &last, &revoked) == NULL) {
+		rc = folio_fail(ctx, FOLIO_EUSAGE,
+				"cannot pack with key list '%s': it does not name key %s (add it with folio-pack delegate)",
+				o->keys, key->id);
+	} else if (o->edition < first || o->edition > last) {
+		if (revoked)
+			rc = folio_fail(ctx, FOLIO_EUSAGE,
+					"cannot pack with key list '%s': key %s is revoked (version %llu) and may not sign edition %llu",
+					o->keys, key->id, (unsigned long long)folio_keylist_version(kl),
+					(unsigned long long)o->edition);
+		else if (last < first)
+			rc = folio_fail(ctx, FOLIO_EUSAGE,
+					"cannot pack with key list '%s': key %s may sign no edition",
+					o->keys, key->id);
+		else
+			rc = folio_fail(ctx, FOLIO_EUSAGE,
+					"cannot pack with key list '%s': edition %llu is outside the editions key %s may sign (%llu to %llu)",
+					o->keys, (unsigned long long)o->edition, key->id,
+					(unsigned long long)first, (unsigned long long)last);
+	}
+	if (rc != FOLIO_OK) {
+		folio_keylist_free(kl);
+		return rc;
+	}
+	*out = kl;
 	return FOLIO_OK;
 }
 
@@ -645,17 +703,28 @@ static int pack(folio_ctx *ctx, const char *src, const folio_seckey *key,
 	if (o.edition == 0)
 		o.edition = o.created > 0 ? (uint64_t)o.created : 1;
 
+	struct folio_keylist *keys = NULL;
+	rc = load_keys(ctx, &o, key, &keys);
+	if (rc != FOLIO_OK)
+		return rc;
+
 	bool to_stdout = strcmp(out, "-") == 0;
-	if (!to_stdout && !o.force && access(out, F_OK) == 0)
+	if (!to_stdout && !o.force && access(out, F_OK) == 0) {
+		folio_keylist_free(keys);
 		return folio_fail(ctx, FOLIO_EUSAGE,
 				  "cannot write '%s': it exists (use --force to replace it)", out);
-	if (to_stdout && isatty(STDOUT_FILENO))
+	}
+	if (to_stdout && isatty(STDOUT_FILENO)) {
+		folio_keylist_free(keys);
 		return folio_fail(ctx, FOLIO_EUSAGE,
 				  "refusing to write a bundle to a terminal");
+	}
 
 	int rootfd = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (rootfd < 0)
+	if (rootfd < 0) {
+		folio_keylist_free(keys);
 		return folio_fail_errno(ctx, errno, "cannot open '%s'", src);
+	}
 
 	struct walk w = {.ctx = ctx, .src = src};
 	struct folio_manifest m = {0};
@@ -718,7 +787,7 @@ static int pack(folio_ctx *ctx, const char *src, const folio_seckey *key,
 			goto out;
 		}
 	}
-	rc = write_bundle(&p, dirs, &m, manifest, manifest_len, sig, sig_len);
+	rc = write_bundle(&p, dirs, &m, manifest, manifest_len, sig, sig_len, keys);
 	if (rc == FOLIO_OK && !to_stdout && fsync(p.z.fd) != 0)
 		rc = folio_fail_errno(ctx, errno, "cannot write '%s'", out);
 	if (rc == FOLIO_OK && !to_stdout) {
@@ -764,6 +833,7 @@ out:
 	free(w.files);
 	folio_manifest_release(&m);
 	folio_work_remove(&work);
+	folio_keylist_free(keys);
 	close(rootfd);
 	return rc;
 }

@@ -58,6 +58,18 @@ struct folio_bundle {
 	size_t manifest_len;
 	char *sig;
 	size_t sig_len;
+	struct folio_keylist *keys; /* the key list the bundle carries, or NULL */
+	/* The header after entry 2, read by open_head to see whether a key
+	 * list follows; when it is not one, the first file's header (or the
+	 * end), waiting here for stream_body. */
+	struct {
+		bool pending;
+		int r;                /* archive_read_next_header's result */
+		struct archive_entry *e;
+		la_int64_t before;    /* archive_filter_bytes before and after it */
+		la_int64_t after;
+		char *read_msg;       /* a failure of the read callback, replayed */
+	} peek;
 	char key_id[17];    /* the key that signed the manifest */
 	char root_id[17];   /* the trusted key the signature chain starts from */
 	int64_t now_floor;  /* "now" is never earlier than this */
@@ -193,12 +205,24 @@ static la_ssize_t tar_read_cb(struct archive *a, void *arg, const void **buf)
 	return (la_ssize_t)len;
 }
 
+/* The failure of the read callback.  One met while peeking (in open_head)
+ * is told when the header is taken, as if it had just happened. */
+static int read_failure(folio_bundle *b)
+{
+	if (b->peek.read_msg != NULL) {
+		folio_fail(b->ctx, b->read_rc, "%s", b->peek.read_msg);
+		free(b->peek.read_msg);
+		b->peek.read_msg = NULL;
+	}
+	return b->read_rc;
+}
+
 /* The failure of a libarchive call: ours from the callback if there was
  * one, else libarchive's own words. */
 static int tar_failed(folio_bundle *b, const char *what)
 {
 	if (b->read_rc != FOLIO_OK)
-		return b->read_rc;
+		return read_failure(b);
 	const char *msg = archive_error_string(b->tar);
 	char detail[600];
 	snprintf(detail, sizeof(detail), "%s: %s", what, msg ? msg : "truncated");
@@ -207,12 +231,22 @@ static int tar_failed(folio_bundle *b, const char *what)
 
 /* ---- the signed head ------------------------------------------------------- */
 
+/* archive_read_next_header, or the header open_head peeked at. */
+static int take_header(folio_bundle *b, struct archive_entry **e)
+{
+	if (!b->peek.pending)
+		return archive_read_next_header(b->tar, e);
+	b->peek.pending = false;
+	*e = b->peek.e;
+	return b->peek.r;
+}
+
 static int next_header(folio_bundle *b, struct archive_entry **e, const char *expect)
 {
-	int r = archive_read_next_header(b->tar, e);
+	int r = take_header(b, e);
 	if (r == ARCHIVE_EOF) {
 		if (b->read_rc != FOLIO_OK)
-			return b->read_rc;
+			return read_failure(b);
 		return reject(b, "truncated: '%s' is missing", expect);
 	}
 	if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
@@ -273,6 +307,32 @@ static void format_duration(char *out, size_t size, int64_t s)
 		}
 }
 
+/* Reads the header after entry 2 into the peek slot.  A failure is not
+ * told now: it belongs to whatever the header turns out to be, and is told
+ * when the header is taken (a damaged body does not stop `list`). */
+static void peek_header(folio_bundle *b)
+{
+	b->peek.pending = true;
+	b->peek.e = NULL;
+	/* entry 2's padding first, so that the bytes counted are the header's */
+	b->peek.r = archive_read_data_skip(b->tar);
+	if (b->peek.r == ARCHIVE_OK) {
+		b->peek.before = archive_filter_bytes(b->tar, 0);
+		b->peek.r = archive_read_next_header(b->tar, &b->peek.e);
+		b->peek.after = archive_filter_bytes(b->tar, 0);
+	}
+	if (b->read_rc != FOLIO_OK && (b->peek.read_msg = strdup(folio_errmsg(b->ctx))) != NULL)
+		folio_clear_error(b->ctx);
+}
+
+static bool peeked_key_list(const folio_bundle *b)
+{
+	if (!b->peek.pending || (b->peek.r != ARCHIVE_OK && b->peek.r != ARCHIVE_WARN))
+		return false;
+	const char *path = archive_entry_pathname_utf8(b->peek.e);
+	return path != NULL && strcmp(path, FOLIO_KEYS_PATH) == 0;
+}
+
 static int check_policy(folio_bundle *b, const char *channel)
 {
 	const struct folio_manifest *m = &b->m;
@@ -323,6 +383,69 @@ static uint64_t tar_cap(const folio_bundle *b)
 	return cap + b->out_size; /* libarchive reads ahead by one buffer */
 }
 
+/* The trusted key verifies the key list, when there is one, and a key the
+ * list names for the edition verifies the manifest; else the trusted key
+ * verifies the manifest itself.  Nothing of the manifest is read before
+ * its signature verifies. */
+static int verify_head(folio_bundle *b, const struct folio_open_opts *o, const char *keys,
+		       size_t keys_len, const char *keys_sig, size_t keys_sig_len)
+{
+	folio_ctx *ctx = b->ctx;
+	struct folio_sig sig;
+	int rc = folio_sig_parse(ctx, b->name, b->sig, b->sig_len, &sig);
+	if (rc != FOLIO_OK)
+		return rc;
+	char signer[17];
+	folio_keyid_format(signer, sig.keyid);
+	const folio_pubkey *root = o->key, *key = o->key;
+	if (keys != NULL) {
+		if (o->lookup != NULL) {
+			char id[17];
+			rc = folio_keylist_sig_keyid(ctx, b->name, keys_sig, keys_sig_len, id);
+			if (rc != FOLIO_OK)
+				return rc;
+			root = o->lookup(o->lookup_arg, id);
+			if (root == NULL)
+				return reject(b, "its key list is signed by key %s, which is trusted for no channel here", id);
+		}
+		rc = folio_keylist_parse(ctx, b->name, keys, keys_len, keys_sig, keys_sig_len, root, &b->keys);
+		if (rc != FOLIO_OK)
+			return rc;
+		key = folio_keylist_find(b->keys, signer, NULL, NULL, NULL);
+		if (key == NULL) /* says that the list does not name it */
+			return folio_keylist_allows(ctx, b->name, b->keys, signer, 0);
+	} else if (o->lookup != NULL) {
+		root = key = o->lookup(o->lookup_arg, signer);
+		if (key == NULL)
+			return reject(b, "signed by key %s, which is trusted for no channel here", signer);
+	}
+	rc = folio_sig_verify(ctx, b->name, &sig, key, b->manifest, b->manifest_len);
+	if (rc != FOLIO_OK)
+		return rc;
+	memcpy(b->root_id, root->id, sizeof(b->root_id));
+	/* Signed from here on; still checked as if the key were stolen. */
+	rc = folio_manifest_decode(ctx, b->name, b->manifest, b->manifest_len, &b->m);
+	if (rc != FOLIO_OK)
+		return rc;
+	char *comment = folio_trusted_comment(&b->m);
+	if (comment == NULL)
+		return folio_fail_errno(ctx, ENOMEM, "cannot verify '%s'", b->name);
+	bool same = strcmp(comment, sig.comment) == 0;
+	free(comment);
+	if (!same)
+		return reject(b, "trusted comment does not match the manifest");
+	if (b->keys != NULL) {
+		const char *channel = folio_keylist_channel(b->keys);
+		if (strcmp(channel, b->m.channel) != 0)
+			return reject(b, "the key list is for channel '%s', not '%s'", channel, b->m.channel);
+		rc = folio_keylist_allows(ctx, b->name, b->keys, key->id, b->m.edition);
+		if (rc != FOLIO_OK)
+			return rc;
+	}
+	memcpy(b->key_id, key->id, sizeof(b->key_id));
+	return check_policy(b, o->channel);
+}
+
 static int open_head(folio_bundle *b, const struct folio_open_opts *o)
 {
 	folio_ctx *ctx = b->ctx;
@@ -343,9 +466,11 @@ static int open_head(folio_bundle *b, const struct folio_open_opts *o)
 #ifdef FOLIO_FUZZING /* see the top of the file */
 	ZSTD_DCtx_setParameter(b->dctx, ZSTD_d_forceIgnoreChecksum, ZSTD_d_ignoreChecksum);
 #endif
-	/* Until the signature is checked, only the head may be decoded. */
-	b->cap = ctx->limits[FOLIO_LIMIT_MANIFEST_SIZE] + FOLIO_SIGNATURE_MAX +
-		 4 * ENTRY_OVERHEAD + b->out_size;
+	/* Until the signature is checked, only the head may be decoded: the
+	 * manifest, its signature, a key list and its signature, and the
+	 * header after them. */
+	b->cap = ctx->limits[FOLIO_LIMIT_MANIFEST_SIZE] + FOLIO_SIGNATURE_MAX + FOLIO_KEYS_MAX +
+		 FOLIO_SIGNATURE_MAX + 6 * ENTRY_OVERHEAD + b->out_size;
 	if (archive_read_support_format_tar(b->tar) != ARCHIVE_OK ||
 	    archive_read_support_filter_none(b->tar) != ARCHIVE_OK ||
 	    archive_read_open(b->tar, b, NULL, tar_read_cb, NULL) != ARCHIVE_OK)
@@ -355,35 +480,21 @@ static int open_head(folio_bundle *b, const struct folio_open_opts *o)
 				  &b->manifest, &b->manifest_len);
 	if (rc == FOLIO_OK)
 		rc = read_small_entry(b, FOLIO_SIGNATURE_PATH, FOLIO_SIGNATURE_MAX, &b->sig, &b->sig_len);
-	struct folio_sig sig;
-	if (rc == FOLIO_OK)
-		rc = folio_sig_parse(ctx, b->name, b->sig, b->sig_len, &sig);
-	const folio_pubkey *key = o->key;
-	if (rc == FOLIO_OK && o->lookup != NULL) {
-		char id[17];
-		folio_keyid_format(id, sig.keyid);
-		key = o->lookup(o->lookup_arg, id);
-		if (key == NULL)
-			return reject(b, "signed by key %s, which is trusted for no channel here", id);
+	/* Entries 3 and 4 may be a key list and its signature. */
+	char *keys = NULL, *keys_sig = NULL;
+	size_t keys_len = 0, keys_sig_len = 0;
+	if (rc == FOLIO_OK) {
+		peek_header(b);
+		if (peeked_key_list(b))
+			rc = read_small_entry(b, FOLIO_KEYS_PATH, FOLIO_KEYS_MAX, &keys, &keys_len);
+		if (rc == FOLIO_OK && keys != NULL)
+			rc = read_small_entry(b, FOLIO_KEYS_SIGNATURE_PATH, FOLIO_SIGNATURE_MAX,
+					      &keys_sig, &keys_sig_len);
 	}
 	if (rc == FOLIO_OK)
-		rc = folio_sig_verify(ctx, b->name, &sig, key, b->manifest, b->manifest_len);
-	if (rc != FOLIO_OK)
-		return rc;
-	memcpy(b->root_id, key->id, sizeof(b->root_id));
-	/* Signed from here on; still checked as if the key were stolen. */
-	rc = folio_manifest_decode(ctx, b->name, b->manifest, b->manifest_len, &b->m);
-	if (rc != FOLIO_OK)
-		return rc;
-	char *comment = folio_trusted_comment(&b->m);
-	if (comment == NULL)
-		return folio_fail_errno(ctx, ENOMEM, "cannot verify '%s'", b->name);
-	bool same = strcmp(comment, sig.comment) == 0;
-	free(comment);
-	if (!same)
-		return reject(b, "trusted comment does not match the manifest");
-	memcpy(b->key_id, key->id, sizeof(b->key_id));
-	rc = check_policy(b, o->channel);
+		rc = verify_head(b, o, keys, keys_len, keys_sig, keys_sig_len);
+	free(keys);
+	free(keys_sig);
 	if (rc == FOLIO_OK)
 		b->cap = tar_cap(b);
 	return rc;
@@ -454,6 +565,8 @@ void folio_bundle_free(folio_bundle *b)
 	free(b->outbuf);
 	free(b->manifest);
 	free(b->sig);
+	free(b->peek.read_msg);
+	folio_keylist_free(b->keys);
 	free(b->name);
 	folio_manifest_release(&b->m);
 	free(b);
@@ -466,6 +579,32 @@ int64_t folio_bundle_created(const folio_bundle *b) { return b->m.created; }
 int64_t folio_bundle_expires(const folio_bundle *b) { return b->m.expires; }
 const char *folio_bundle_key_id(const folio_bundle *b) { return b->key_id; }
 const char *folio_bundle_root_id(const folio_bundle *b) { return b->root_id; }
+const struct folio_keylist *folio_bundle_keylist(const folio_bundle *b) { return b->keys; }
+
+uint64_t folio_bundle_keys_version(const folio_bundle *b)
+{
+	return b->keys != NULL ? folio_keylist_version(b->keys) : 0;
+}
+
+const char *folio_bundle_keylist_json(const folio_bundle *b, size_t *len)
+{
+	if (b->keys == NULL) {
+		if (len != NULL)
+			*len = 0;
+		return NULL;
+	}
+	return folio_keylist_json(b->keys, len);
+}
+
+const char *folio_bundle_keylist_sig(const folio_bundle *b, size_t *len)
+{
+	if (b->keys == NULL) {
+		if (len != NULL)
+			*len = 0;
+		return NULL;
+	}
+	return folio_keylist_sig(b->keys, len);
+}
 size_t folio_bundle_file_count(const folio_bundle *b) { return b->m.nfiles; }
 
 size_t folio_bundle_article_count(const folio_bundle *b)
@@ -641,19 +780,30 @@ static int take_entry(folio_bundle *b, struct staging *s, const struct folio_fil
 static int take_end(folio_bundle *b)
 {
 	struct archive_entry *e;
-	/* the last entry's padding, so that what follows is the end marker */
-	if (archive_read_data_skip(b->tar) != ARCHIVE_OK)
-		return tar_failed(b, "end of archive");
-	la_int64_t before = archive_filter_bytes(b->tar, 0);
-	int r = archive_read_next_header(b->tar, &e);
+	la_int64_t before, after;
+	int r;
+	if (b->peek.pending) { /* an edition without files: open_head read it */
+		b->peek.pending = false;
+		e = b->peek.e;
+		r = b->peek.r;
+		before = b->peek.before;
+		after = b->peek.after;
+	} else {
+		/* the last entry's padding, so that what follows is the end marker */
+		if (archive_read_data_skip(b->tar) != ARCHIVE_OK)
+			return tar_failed(b, "end of archive");
+		before = archive_filter_bytes(b->tar, 0);
+		r = archive_read_next_header(b->tar, &e);
+		after = archive_filter_bytes(b->tar, 0);
+	}
 	if (r == ARCHIVE_OK || r == ARCHIVE_WARN)
 		return reject(b, "entry '%s' is not in the manifest",
 			      archive_entry_pathname_utf8(e) ? archive_entry_pathname_utf8(e) : "?");
 	if (r != ARCHIVE_EOF)
 		return tar_failed(b, "end of archive");
 	if (b->read_rc != FOLIO_OK)
-		return b->read_rc;
-	if (archive_filter_bytes(b->tar, 0) - before != END_OF_ARCHIVE)
+		return read_failure(b);
+	if (after - before != END_OF_ARCHIVE)
 		return reject(b, "truncated: the tar archive does not end with two zero blocks");
 	size_t len;
 	do {
@@ -736,6 +886,12 @@ static int stream_body(folio_bundle *b, struct staging *s)
 		rc = write_meta(b, s, FOLIO_MANIFEST_PATH, b->manifest, b->manifest_len);
 	if (rc == FOLIO_OK)
 		rc = write_meta(b, s, FOLIO_SIGNATURE_PATH, b->sig, b->sig_len);
+	size_t len;
+	const char *data;
+	if (rc == FOLIO_OK && (data = folio_bundle_keylist_json(b, &len)) != NULL)
+		rc = write_meta(b, s, FOLIO_KEYS_PATH, data, len);
+	if (rc == FOLIO_OK && (data = folio_bundle_keylist_sig(b, &len)) != NULL)
+		rc = write_meta(b, s, FOLIO_KEYS_SIGNATURE_PATH, data, len);
 	return rc;
 }
 

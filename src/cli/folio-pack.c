@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* folio-pack: make keys; pack a folder into a signed bundle. */
+/* folio-pack: make keys and key lists; pack a folder into a signed bundle. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +9,9 @@
 
 static const char synopsis[] =
 	"usage: folio-pack keygen -o PATH [--unencrypted] [--passphrase-file FILE] [-f]\n"
-	"       folio-pack pack SRC_DIR -k KEY -c CHANNEL -o OUT [options]\n";
+	"       folio-pack pack SRC_DIR -k KEY -c CHANNEL -o OUT [--keys LIST] [options]\n"
+	"       folio-pack delegate -k ROOT.key -p DAY.pub -c CHANNEL -o LIST [--first N] [--last M]\n"
+	"       folio-pack revoke -k ROOT.key (-p DAY.pub | --key-id ID) -c CHANNEL -o LIST [--after N]\n";
 
 static const char help[] =
 	"folio-pack: pack a folder of articles into a signed, compressed bundle.\n"
@@ -17,6 +19,12 @@ static const char help[] =
 	"Usage:\n"
 	"  folio-pack keygen -o PATH [options]     write PATH.key (0600) and PATH.pub\n"
 	"  folio-pack pack SRC_DIR -k KEY -c CHANNEL -o OUT [options]\n"
+	"  folio-pack delegate -k ROOT.key -p DAY.pub -c CHANNEL -o LIST [options]\n"
+	"                                          let key DAY sign editions of CHANNEL:\n"
+	"                                          write LIST and LIST.minisig, the\n"
+	"                                          key list signed by the root key\n"
+	"  folio-pack revoke -k ROOT.key (-p DAY.pub | --key-id ID) -c CHANNEL -o LIST\n"
+	"                                          take that right back from a key\n"
 	"\n"
 	"keygen options:\n"
 	"  -o, --output PATH          write PATH.key and PATH.pub\n"
@@ -36,6 +44,20 @@ static const char help[] =
 	"      --valid-days N         days until the edition expires (default 30)\n"
 	"      --passphrase-file FILE read the key's passphrase from FILE's first line\n"
 	"  -f, --force                replace OUT if it exists\n"
+	"      --keys LIST            carry the key list LIST (and LIST.minisig) that\n"
+	"                             lets KEY sign this edition for the root key\n"
+	"\n"
+	"delegate and revoke options (LIST is made or changed; its version goes up):\n"
+	"  -k, --key ROOT.key         the channel's root secret key, which signs LIST\n"
+	"  -p, --pubkey DAY.pub       the key to delegate to, or to revoke\n"
+	"      --key-id ID            revoke: the key by its id instead\n"
+	"  -c, --channel CHANNEL      the channel LIST is for\n"
+	"  -o, --output LIST          the key list (LIST.minisig is its signature)\n"
+	"      --first N              delegate: first edition the key may sign (default 1)\n"
+	"      --last M               delegate: last edition it may sign (default 2^53-1)\n"
+	"      --after N              revoke: editions up to N it signed stay good\n"
+	"                             (default: none does)\n"
+	"      --passphrase-file FILE read the root key's passphrase from FILE\n"
 	"\n"
 	"The reader's edition (pack options):\n"
 	"      --no-index             no generated index.html, search or thumbnails\n"
@@ -58,11 +80,14 @@ static const char help[] =
 	"SOURCE_DATE_EPOCH, if set, is the creation time (reproducible bundles).\n"
 	"TMPDIR (default /tmp) holds folio-pack's work folder while it runs.\n"
 	"Exit status: 0 success, 1 input refused (unsafe source, names that collide,\n"
-	"a limit exceeded, an image that cannot be cleaned, bad key or passphrase),\n"
-	"2 usage error, 3 system error.\n";
+	"a limit exceeded, an image that cannot be cleaned, bad key or passphrase,\n"
+	"a malformed key list or one the root key did not sign), 2 usage error (also:\n"
+	"a key list for another channel, or that does not let KEY sign the edition;\n"
+	"revoking a key the list does not name), 3 system error.\n";
 
 enum { OPT_UNENCRYPTED = 256, OPT_PASSFILE, OPT_VALID_DAYS, OPT_NO_INDEX, OPT_MAX_IMAGE_WIDTH,
-       OPT_KEEP_IMAGE_METADATA, OPT_VERBATIM };
+       OPT_KEEP_IMAGE_METADATA, OPT_VERBATIM, OPT_KEYS, OPT_KEY_ID, OPT_FIRST, OPT_LAST,
+       OPT_AFTER };
 
 static const struct option options[] = {
 	{"output", required_argument, NULL, 'o'},
@@ -80,6 +105,12 @@ static const struct option options[] = {
 	{"max-image-width", required_argument, NULL, OPT_MAX_IMAGE_WIDTH},
 	{"keep-image-metadata", no_argument, NULL, OPT_KEEP_IMAGE_METADATA},
 	{"verbatim", no_argument, NULL, OPT_VERBATIM},
+	{"keys", required_argument, NULL, OPT_KEYS},
+	{"pubkey", required_argument, NULL, 'p'},
+	{"key-id", required_argument, NULL, OPT_KEY_ID},
+	{"first", required_argument, NULL, OPT_FIRST},
+	{"last", required_argument, NULL, OPT_LAST},
+	{"after", required_argument, NULL, OPT_AFTER},
 	{"quiet", no_argument, NULL, 'q'},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
@@ -93,22 +124,43 @@ struct args {
 	bool unencrypted;
 	struct folio_pack_options pack;
 	struct cli_limits limits;
-	/* which options were given, to refuse those of the other command */
-	bool pack_only, keygen_only;
+	/* delegate and revoke */
+	const char *pubkey, *key_id;
+	uint64_t first, last;
+	int64_t after;
+	/* which options were given, to refuse those of another command */
+	bool pack_only, keygen_only, signing, first_last, after_given;
 };
 
 static int parse(int argc, char **argv, struct args *a, bool *done)
 {
 	uint64_t n;
 	int c;
-	while ((c = getopt_long(argc, argv, "o:fk:c:e:t:l:T:qvhV", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:fk:c:e:t:l:T:p:qvhV", options, NULL)) != -1) {
 		switch (c) {
 		case 'o': a->output = optarg; break;
 		case OPT_UNENCRYPTED: a->unencrypted = true; a->keygen_only = true; break;
 		case OPT_PASSFILE: a->passfile = optarg; break;
 		case 'f': a->pack.force = 1; break;
-		case 'k': a->key = optarg; a->pack_only = true; break;
-		case 'c': a->pack.channel = optarg; a->pack_only = true; break;
+		case 'k': a->key = optarg; a->signing = true; break;
+		case 'c': a->pack.channel = optarg; a->signing = true; break;
+		case 'p': a->pubkey = optarg; break;
+		case OPT_KEY_ID: a->key_id = optarg; break;
+		case OPT_KEYS: a->pack.keys = optarg; a->pack_only = true; break;
+		case OPT_FIRST:
+		case OPT_LAST:
+			if (!cli_parse_uint(optarg, c == OPT_FIRST ? 1 : 0, (1ull << 53) - 1, &n))
+				return cli_usage_error(synopsis, "%s '%s' is not a number from %d to 2^53-1",
+						       c == OPT_FIRST ? "first" : "last", optarg, c == OPT_FIRST);
+			*(c == OPT_FIRST ? &a->first : &a->last) = n;
+			a->first_last = true;
+			break;
+		case OPT_AFTER:
+			if (!cli_parse_uint(optarg, 0, (1ull << 53) - 1, &n))
+				return cli_usage_error(synopsis, "after '%s' is not a number from 0 to 2^53-1", optarg);
+			a->after = (int64_t)n;
+			a->after_given = true;
+			break;
 		case 't': a->pack.title = optarg; a->pack_only = true; break;
 		case 'e':
 			if (!cli_parse_uint(optarg, 1, (1ull << 53) - 1, &a->pack.edition))
@@ -227,6 +279,100 @@ static void print_reader_summary(const struct args *a, const struct folio_pack_s
 			 (unsigned long long)st->image_bytes_saved);
 }
 
+/* Loads a->key, asking for its passphrase when it has one; 0, or the exit
+ * status after printing why. */
+static int load_seckey(folio_ctx *ctx, const struct args *a, folio_seckey **key)
+{
+	int status = 0;
+	char *pass = NULL;
+	int rc = folio_seckey_load(ctx, a->key, NULL, key);
+	if (rc == FOLIO_ENEEDPASS) {
+		char what[512];
+		snprintf(what, sizeof(what), "key '%s'", a->key);
+		pass = cli_passphrase(a->passfile, what, false, &status);
+		if (pass == NULL)
+			return status;
+		rc = folio_seckey_load(ctx, a->key, pass, key);
+		cli_passphrase_free(pass);
+	}
+	return rc != FOLIO_OK ? cli_fail(ctx) : 0;
+}
+
+/* The key list at path, as delegate or revoke left it, on stderr. */
+static void print_keylist(folio_ctx *ctx, const char *path)
+{
+	folio_keylist *kl = NULL;
+	if (folio_keylist_load(ctx, path, NULL, &kl) != FOLIO_OK) {
+		cli_fail(ctx);
+		return;
+	}
+	char when[32];
+	folio_time_format(when, folio_keylist_created(kl));
+	cli_note(1, "wrote '%s' and '%s.minisig': key list version %llu of channel %s, signed by root %s at %s",
+		 path, path, (unsigned long long)folio_keylist_version(kl), folio_keylist_channel(kl),
+		 folio_keylist_signer_id(kl), when);
+	for (size_t i = 0; i < folio_keylist_count(kl); i++) {
+		const char *id;
+		uint64_t first, last;
+		int64_t revoked;
+		(void)folio_keylist_key(kl, i, &id, &first, &last, &revoked);
+		char range[64] = "no edition";
+		if (last >= first)
+			snprintf(range, sizeof(range), "editions %llu to %llu", (unsigned long long)first,
+				 (unsigned long long)last);
+		if (revoked >= 0)
+			folio_time_format(when, revoked);
+		cli_note(1, "  key %s: %s%s%s", id, range, revoked >= 0 ? ", revoked at " : "",
+			 revoked >= 0 ? when : "");
+	}
+	folio_keylist_free(kl);
+}
+
+/* delegate and revoke. */
+static int keylist_change(struct args *a, bool delegate)
+{
+	const char *cmd = delegate ? "delegate" : "revoke";
+	if (a->key == NULL || a->pack.channel == NULL || a->output == NULL)
+		return cli_usage_error(synopsis, "%s needs -k ROOT.key, -c CHANNEL and -o LIST", cmd);
+	if (delegate ? a->pubkey == NULL : (a->pubkey == NULL) == (a->key_id == NULL))
+		return cli_usage_error(synopsis, delegate ? "delegate needs -p DAY.pub"
+							  : "revoke needs one of -p DAY.pub and --key-id ID");
+	if (delegate && (a->key_id != NULL || a->after_given))
+		return cli_usage_error(synopsis, "--key-id and --after are for revoke, not delegate");
+	if (!delegate && a->first_last)
+		return cli_usage_error(synopsis, "--first and --last are for delegate, not revoke");
+	if (a->key_id != NULL && (strlen(a->key_id) != 16 || strspn(a->key_id, "0123456789ABCDEF") != 16))
+		return cli_usage_error(synopsis, "key id '%s' is not 16 upper-case hex digits", a->key_id);
+	folio_ctx *ctx = folio_new();
+	if (ctx == NULL) {
+		cli_error("out of memory");
+		return EXIT_SYSTEM;
+	}
+	folio_seckey *root = NULL;
+	folio_pubkey *day = NULL;
+	int status = 0, rc = FOLIO_OK;
+	if (a->pubkey != NULL && (rc = folio_pubkey_load(ctx, a->pubkey, &day)) != FOLIO_OK) {
+		status = cli_fail(ctx);
+		goto out;
+	}
+	if ((status = load_seckey(ctx, a, &root)) != 0)
+		goto out;
+	if (delegate)
+		rc = folio_keys_delegate(ctx, a->output, root, day, a->pack.channel, a->first, a->last);
+	else
+		rc = folio_keys_revoke(ctx, a->output, root, day != NULL ? folio_pubkey_id(day) : a->key_id,
+				       a->pack.channel, a->after_given ? a->after : -1);
+	if (rc != FOLIO_OK)
+		status = cli_fail(ctx);
+	else
+		print_keylist(ctx, a->output);
+out:
+	folio_pubkey_free(day);
+	folio_seckey_free(root);
+	folio_free(ctx);
+	return status;
+}
+
 static int pack(struct args *a)
 {
 	if (a->src == NULL || a->key == NULL || a->pack.channel == NULL || a->output == NULL)
@@ -237,23 +383,12 @@ static int pack(struct args *a)
 		return EXIT_SYSTEM;
 	}
 	folio_seckey *key = NULL;
-	char *pass = NULL;
+	int rc;
 	int status = cli_apply_limits(ctx, &a->limits);
 	if (status != 0)
 		goto out;
-	int rc = folio_seckey_load(ctx, a->key, NULL, &key);
-	if (rc == FOLIO_ENEEDPASS) {
-		char what[512];
-		snprintf(what, sizeof(what), "key '%s'", a->key);
-		pass = cli_passphrase(a->passfile, what, false, &status);
-		if (pass == NULL)
-			goto out;
-		rc = folio_seckey_load(ctx, a->key, pass, &key);
-	}
-	if (rc != FOLIO_OK) {
-		status = cli_fail(ctx);
+	if ((status = load_seckey(ctx, a, &key)) != 0)
 		goto out;
-	}
 	a->pack.on_file = print_file;
 	a->pack.on_warning = print_warning;
 	struct folio_pack_stats st;
@@ -262,14 +397,14 @@ static int pack(struct args *a)
 		status = cli_fail(ctx);
 		goto out;
 	}
-	cli_note(1, "packed '%s': channel %s, edition %llu, %llu files (%llu stored), %llu -> %llu bytes, key %s",
+	cli_note(1, "packed '%s': channel %s, edition %llu, %llu files (%llu stored), %llu -> %llu bytes, key %s%s%s",
 		 a->output, a->pack.channel, (unsigned long long)st.edition,
 		 (unsigned long long)st.files, (unsigned long long)st.stored,
 		 (unsigned long long)st.input_bytes, (unsigned long long)st.output_bytes,
-		 folio_seckey_id(key));
+		 folio_seckey_id(key), a->pack.keys != NULL ? ", key list " : "",
+		 a->pack.keys != NULL ? a->pack.keys : "");
 	print_reader_summary(a, &st);
 out:
-	cli_passphrase_free(pass);
 	folio_seckey_free(key);
 	folio_free(ctx);
 	return status;
@@ -278,7 +413,7 @@ out:
 int main(int argc, char **argv)
 {
 	cli_program = "folio-pack";
-	struct args a = {0};
+	struct args a = {.first = 1, .last = (1ull << 53) - 1};
 	folio_pack_options_init(&a.pack);
 	if (argc < 2)
 		return cli_usage_error(synopsis, "no command given");
@@ -299,15 +434,26 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "keygen") == 0) {
 		if (rest != 0)
 			return cli_usage_error(synopsis, "keygen takes no argument '%s'", pos[0]);
-		if (a.pack_only)
+		if (a.pack_only || a.signing)
 			return cli_usage_error(synopsis, "that option is for pack, not keygen");
+		if (a.pubkey != NULL || a.key_id != NULL || a.first_last || a.after_given)
+			return cli_usage_error(synopsis, "that option is for delegate or revoke, not keygen");
 		return keygen(&a);
+	}
+	if (strcmp(cmd, "delegate") == 0 || strcmp(cmd, "revoke") == 0) {
+		if (rest != 0)
+			return cli_usage_error(synopsis, "%s takes no argument '%s'", cmd, pos[0]);
+		if (a.pack_only || a.keygen_only)
+			return cli_usage_error(synopsis, "that option is not for %s", cmd);
+		return keylist_change(&a, strcmp(cmd, "delegate") == 0);
 	}
 	if (strcmp(cmd, "pack") == 0) {
 		if (rest != 1)
 			return cli_usage_error(synopsis, "pack takes one SRC_DIR");
 		if (a.keygen_only)
 			return cli_usage_error(synopsis, "--unencrypted is for keygen, not pack");
+		if (a.pubkey != NULL || a.key_id != NULL || a.first_last || a.after_given)
+			return cli_usage_error(synopsis, "that option is for delegate or revoke, not pack");
 		a.src = pos[0];
 		return pack(&a);
 	}

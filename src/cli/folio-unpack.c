@@ -52,7 +52,9 @@ static const char help[] =
 	"  folio-unpack check --library DIR       re-hash every file of every edition\n"
 	"\n"
 	"Options:\n"
-	"  -p, --pubkey FILE          the publisher's public key (minisign format)\n"
+	"  -p, --pubkey FILE          the publisher's public key (minisign format): the\n"
+	"                             channel's root key when its bundles carry a key\n"
+	"                             list that delegates signing to other keys\n"
 	"  -c, --channel CHANNEL      refuse a bundle for any other channel\n"
 	"  -C, --directory DEST       unpack: the folder to create\n"
 	"  -f, --force                unpack: replace DEST if it exists (atomically;\n"
@@ -196,6 +198,9 @@ static void print_list(const folio_bundle *b, bool json)
 	       folio_bundle_channel(b), folio_bundle_title(b),
 	       (unsigned long long)folio_bundle_edition(b), created, expires,
 	       folio_bundle_key_id(b), n, (unsigned long long)total);
+	if (folio_bundle_keys_version(b) > 0)
+		printf("keys:    version %llu (signed by root %s)\n",
+		       (unsigned long long)folio_bundle_keys_version(b), folio_bundle_root_id(b));
 	for (size_t i = 0; i < n; i++) {
 		const char *path, *type;
 		uint64_t size;
@@ -242,10 +247,14 @@ static int run(const char *cmd, struct args *a)
 		status = cli_fail(ctx);
 	} else if (strcmp(cmd, "list") != 0) {
 		size_t n = folio_bundle_file_count(b);
+		char via[96] = "";
+		if (folio_bundle_keys_version(b) > 0)
+			snprintf(via, sizeof(via), " (delegated by root %s, key list version %llu)",
+				 folio_bundle_root_id(b), (unsigned long long)folio_bundle_keys_version(b));
 		if (strcmp(cmd, "verify") == 0)
-			cli_note(1, "'%s' is good: channel %s, edition %llu, %zu files, signed by key %s",
+			cli_note(1, "'%s' is good: channel %s, edition %llu, %zu files, signed by key %s%s",
 				 a->bundle, folio_bundle_channel(b),
-				 (unsigned long long)folio_bundle_edition(b), n, folio_bundle_key_id(b));
+				 (unsigned long long)folio_bundle_edition(b), n, folio_bundle_key_id(b), via);
 		else if (folio_bundle_current(b))
 			cli_note(1, "'%s' already holds edition %llu of channel %s: nothing to do",
 				 a->dest, (unsigned long long)folio_bundle_edition(b), folio_bundle_channel(b));

@@ -153,7 +153,8 @@ static int count_file(const char *path, const struct stat *st, int type, struct 
 }
 
 /* A successful unpack wrote exactly the manifest's files and the two under
- * .folio/, each regular, with its declared size and mode. */
+ * .folio/ (four with a key list), each regular, with its declared size and
+ * mode. */
 static void check_unpacked(folio_bundle *b, const char *dest)
 {
 	int dfd = open(dest, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -175,10 +176,17 @@ static void check_unpacked(folio_bundle *b, const char *dest)
 	struct stat st;
 	FUZZ_ASSERT(fstatat(dfd, FOLIO_MANIFEST_PATH, &st, AT_SYMLINK_NOFOLLOW) == 0);
 	FUZZ_ASSERT(S_ISREG(st.st_mode) && (uint64_t)st.st_size == mlen);
+	/* and the key list with its signature, when the bundle carries one */
+	size_t klen = 0;
+	if (folio_bundle_keylist_json(b, &klen) != NULL) {
+		FUZZ_ASSERT(fstatat(dfd, FOLIO_KEYS_PATH, &st, AT_SYMLINK_NOFOLLOW) == 0);
+		FUZZ_ASSERT(S_ISREG(st.st_mode) && (uint64_t)st.st_size == klen);
+		FUZZ_ASSERT(fstatat(dfd, FOLIO_KEYS_SIGNATURE_PATH, &st, AT_SYMLINK_NOFOLLOW) == 0);
+	}
 	close(dfd);
 	tree_files = 0;
 	FUZZ_ASSERT(nftw(dest, count_file, 16, FTW_PHYS) == 0);
-	FUZZ_ASSERT(tree_files == n + 2);
+	FUZZ_ASSERT(tree_files == n + 2 + (folio_bundle_keys_version(b) > 0 ? 2 : 0));
 }
 
 /* Opens the bundle; on failure checks the failure and returns NULL. */
@@ -197,7 +205,20 @@ static folio_bundle *open_bundle(folio_ctx *c, const char *path)
 	FUZZ_ASSERT(folio_bundle_title(b) != NULL);
 	FUZZ_ASSERT(folio_bundle_edition(b) >= 1);
 	FUZZ_ASSERT(folio_bundle_expires(b) > folio_bundle_created(b));
-	FUZZ_ASSERT(strcmp(folio_bundle_key_id(b), folio_pubkey_id(fuzz_test_key())) == 0);
+	/* the chain starts at the trusted key; with a key list, the list is
+	 * signed by it and names the key that signed the manifest */
+	FUZZ_ASSERT(strcmp(folio_bundle_root_id(b), folio_pubkey_id(fuzz_test_key())) == 0);
+	if (folio_bundle_keys_version(b) == 0) {
+		FUZZ_ASSERT(strcmp(folio_bundle_key_id(b), folio_pubkey_id(fuzz_test_key())) == 0);
+		FUZZ_ASSERT(folio_bundle_keylist(b) == NULL);
+	} else {
+		const struct folio_keylist *kl = folio_bundle_keylist(b);
+		uint64_t first, last;
+		FUZZ_ASSERT(kl != NULL);
+		FUZZ_ASSERT(strcmp(folio_keylist_channel(kl), folio_bundle_channel(b)) == 0);
+		FUZZ_ASSERT(folio_keylist_find(kl, folio_bundle_key_id(b), &first, &last, NULL) != NULL);
+		FUZZ_ASSERT(first <= folio_bundle_edition(b) && folio_bundle_edition(b) <= last);
+	}
 	return b;
 }
 

@@ -1,0 +1,665 @@
+/* SPDX-License-Identifier: ISC */
+/* Key lists (FORMAT.md section 15): a channel's root key names the keys
+ * that may sign its editions, each for a range of edition numbers.  The
+ * list is JSON through jansson, signed like a manifest. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "folio-internal.h"
+
+#define KEYS_FORMAT_NAME "folio-keys-1"
+#define KEYS_MAX_KEYS 64
+#define JSON_SAFE_MAX ((1ull << 53) - 1)
+#define PUBKEY_BYTES 42 /* "Ed" | key id | Ed25519 public key */
+
+struct keylist_key {
+	folio_pubkey pub; /* id, key id bytes and public key */
+	uint64_t first, last;
+	int64_t revoked; /* -1: not revoked */
+};
+
+struct folio_keylist {
+	char *channel;
+	uint64_t version;
+	int64_t created;
+	size_t nkeys;
+	struct keylist_key keys[KEYS_MAX_KEYS];
+	char signer[17]; /* the key id the signature names */
+	char *json, *sig;  /* the exact bytes, NUL-terminated */
+	size_t json_len, sig_len;
+};
+
+void folio_keylist_free(struct folio_keylist *kl)
+{
+	if (kl == NULL)
+		return;
+	free(kl->channel);
+	free(kl->json);
+	free(kl->sig);
+	free(kl);
+}
+
+const char *folio_keylist_channel(const struct folio_keylist *kl) { return kl->channel; }
+uint64_t folio_keylist_version(const struct folio_keylist *kl) { return kl->version; }
+int64_t folio_keylist_created(const struct folio_keylist *kl) { return kl->created; }
+const char *folio_keylist_signer_id(const struct folio_keylist *kl) { return kl->signer; }
+size_t folio_keylist_count(const struct folio_keylist *kl) { return kl->nkeys; }
+
+int folio_keylist_key(const struct folio_keylist *kl, size_t i, const char **id,
+		      uint64_t *first, uint64_t *last, int64_t *revoked)
+{
+	if (i >= kl->nkeys)
+		return FOLIO_EUSAGE;
+	const struct keylist_key *k = &kl->keys[i];
+	if (id != NULL)
+		*id = k->pub.id;
+	if (first != NULL)
+		*first = k->first;
+	if (last != NULL)
+		*last = k->last;
+	if (revoked != NULL)
+		*revoked = k->revoked;
+	return FOLIO_OK;
+}
+
+/* The index of key key_id, or nkeys when the list does not name it. */
+static size_t find_index(const struct folio_keylist *kl, const char *key_id)
+{
+	size_t i = 0;
+	while (i < kl->nkeys && strcmp(kl->keys[i].pub.id, key_id) != 0)
+		i++;
+	return i;
+}
+
+static const struct keylist_key *find(const struct folio_keylist *kl, const char *key_id)
+{
+	size_t i = find_index(kl, key_id);
+	return i < kl->nkeys ? &kl->keys[i] : NULL;
+}
+
+const folio_pubkey *folio_keylist_find(const struct folio_keylist *kl, const char *key_id,
+				       uint64_t *first, uint64_t *last, bool *revoked)
+{
+	const struct keylist_key *k = find(kl, key_id);
+	if (k == NULL)
+		return NULL;
+	if (first != NULL)
+		*first = k->first;
+	if (last != NULL)
+		*last = k->last;
+	if (revoked != NULL)
+		*revoked = k->revoked >= 0;
+	return &k->pub;
+}
+
+int folio_keylist_allows(folio_ctx *ctx, const char *name, const struct folio_keylist *kl,
+			 const char *key_id, uint64_t edition)
+{
+	const struct keylist_key *k = find(kl, key_id);
+	if (k == NULL)
+		return folio_fail(ctx, FOLIO_EREJECT,
+				  "cannot verify '%s': signed by key %s, which the key list of channel '%s' (version %llu) does not name",
+				  name, key_id, kl->channel, (unsigned long long)kl->version);
+	if (k->first <= edition && edition <= k->last)
+		return FOLIO_OK;
+	if (k->revoked >= 0)
+		return folio_fail(ctx, FOLIO_EREJECT,
+				  "cannot verify '%s': signed by key %s, which the publisher revoked (key list version %llu); ask for a newer edition",
+				  name, key_id, (unsigned long long)kl->version);
+	if (k->last < k->first)
+		return folio_fail(ctx, FOLIO_EREJECT,
+				  "cannot verify '%s': edition %llu is outside the editions key %s may sign (none, key list version %llu)",
+				  name, (unsigned long long)edition, key_id,
+				  (unsigned long long)kl->version);
+	return folio_fail(ctx, FOLIO_EREJECT,
+			  "cannot verify '%s': edition %llu is outside the editions key %s may sign (%llu to %llu)",
+			  name, (unsigned long long)edition, key_id, (unsigned long long)k->first,
+			  (unsigned long long)k->last);
+}
+
+/* ---- the trusted comment ---------------------------------------------------- */
+
+static char *keys_comment(const char *channel, uint64_t version, int64_t created)
+{
+	char when[32];
+	folio_time_format(when, created);
+	size_t size = strlen(channel) + 128;
+	char *s = malloc(size);
+	if (s != NULL)
+		snprintf(s, size, "%s channel:%s version:%llu created:%s", KEYS_FORMAT_NAME,
+			 channel, (unsigned long long)version, when);
+	return s;
+}
+
+/* ---- decoding ----------------------------------------------------------------- */
+
+struct decoder {
+	folio_ctx *ctx;
+	const char *name;
+};
+
+static int bad(struct decoder *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int bad(struct decoder *d, const char *fmt, ...)
+{
+	char what[700];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	return folio_fail(d->ctx, FOLIO_EREJECT, "cannot verify '%s': key list: %s", d->name, what);
+}
+
+static int get_string(struct decoder *d, json_t *obj, const char *key, size_t max,
+		      const char **out)
+{
+	json_t *v = json_object_get(obj, key);
+	if (v == NULL)
+		return bad(d, "missing field '%s'", key);
+	if (!json_is_string(v))
+		return bad(d, "field '%s' is not a string", key);
+	if (json_string_length(v) > max)
+		return bad(d, "field '%s' is too long", key);
+	const char *s = json_string_value(v);
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f || (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f))
+			return bad(d, "field '%s' has a control character", key);
+	*out = s;
+	return FOLIO_OK;
+}
+
+/* present: NULL for a required field; else set to whether it is there. */
+static int get_uint(struct decoder *d, json_t *obj, const char *key, uint64_t min, uint64_t max,
+		    uint64_t *out, bool *present)
+{
+	json_t *v = json_object_get(obj, key);
+	if (present != NULL)
+		*present = v != NULL;
+	if (v == NULL)
+		return present != NULL ? FOLIO_OK : bad(d, "missing field '%s'", key);
+	if (!json_is_integer(v))
+		return bad(d, "field '%s' is not an integer", key);
+	json_int_t n = json_integer_value(v);
+	if (n < 0 || (uint64_t)n < min || (uint64_t)n > max)
+		return bad(d, "field '%s' is out of range", key);
+	*out = (uint64_t)n;
+	return FOLIO_OK;
+}
+
+static int decode_key(struct decoder *d, json_t *o, size_t i, struct keylist_key *k)
+{
+	if (!json_is_object(o))
+		return bad(d, "key %zu is not an object", i + 1);
+	const char *id, *line;
+	uint64_t revoked = 0;
+	bool has_revoked;
+	int rc;
+	if ((rc = get_string(d, o, "id", 16, &id)) || (rc = get_string(d, o, "key", 56, &line)) ||
+	    (rc = get_uint(d, o, "first", 1, JSON_SAFE_MAX, &k->first, NULL)) ||
+	    (rc = get_uint(d, o, "last", 0, JSON_SAFE_MAX, &k->last, NULL)) ||
+	    (rc = get_uint(d, o, "revoked", 0, JSON_SAFE_MAX, &revoked, &has_revoked)))
+		return rc;
+	uint8_t bin[PUBKEY_BYTES];
+	if (!folio_base64_exact(bin, sizeof(bin), line, strlen(line)) || memcmp(bin, "Ed", 2) != 0)
+		return bad(d, "key '%s' is not a minisign Ed25519 public key", id);
+	memcpy(k->pub.keyid, bin + 2, 8);
+	memcpy(k->pub.pk, bin + 10, 32);
+	folio_keyid_format(k->pub.id, k->pub.keyid);
+	if (strcmp(id, k->pub.id) != 0)
+		return bad(d, "id '%s' is not the key id of its key (%s)", id, k->pub.id);
+	k->revoked = has_revoked ? (int64_t)revoked : -1;
+	return FOLIO_OK;
+}
+
+static int decode(struct decoder *d, const char *json, size_t len, struct folio_keylist *kl)
+{
+	json_error_t err;
+	json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &err);
+	if (root == NULL)
+		return bad(d, "not valid JSON: %s at line %d", err.text, err.line);
+	int rc = FOLIO_OK;
+	const char *format, *channel;
+	uint64_t created;
+	json_t *keys;
+	if (!json_is_object(root)) {
+		rc = bad(d, "not a JSON object");
+		goto out;
+	}
+	if ((rc = get_string(d, root, "format", 32, &format)))
+		goto out;
+	if (strcmp(format, KEYS_FORMAT_NAME) != 0) {
+		rc = bad(d, "unknown format '%s'", format);
+		goto out;
+	}
+	if ((rc = get_string(d, root, "channel", FOLIO_CHANNEL_MAX, &channel)))
+		goto out;
+	if (!folio_channel_valid(channel)) {
+		rc = bad(d, "bad channel name '%s'", channel);
+		goto out;
+	}
+	if ((rc = get_uint(d, root, "version", 1, JSON_SAFE_MAX, &kl->version, NULL)) ||
+	    (rc = get_uint(d, root, "created", 0, JSON_SAFE_MAX, &created, NULL)))
+		goto out;
+	kl->created = (int64_t)created;
+	keys = json_object_get(root, "keys");
+	if (keys == NULL || !json_is_array(keys)) {
+		rc = bad(d, "field 'keys' is missing or not an array");
+		goto out;
+	}
+	size_t n = json_array_size(keys);
+	if (n < 1 || n > KEYS_MAX_KEYS) {
+		rc = bad(d, "%zu keys: a list holds 1 to %d", n, KEYS_MAX_KEYS);
+		goto out;
+	}
+	for (size_t i = 0; i < n && rc == FOLIO_OK; i++) {
+		rc = decode_key(d, json_array_get(keys, i), i, &kl->keys[i]);
+		for (size_t j = 0; j < i && rc == FOLIO_OK; j++)
+			if (strcmp(kl->keys[j].pub.id, kl->keys[i].pub.id) == 0)
+				rc = bad(d, "key %s is listed twice", kl->keys[i].pub.id);
+	}
+	if (rc != FOLIO_OK)
+		goto out;
+	kl->nkeys = n;
+	kl->channel = strdup(channel);
+	if (kl->channel == NULL)
+		rc = folio_fail_errno(d->ctx, ENOMEM, "cannot verify '%s'", d->name);
+out:
+	json_decref(root);
+	return rc;
+}
+
+/* folio_sig_parse and folio_sig_verify say "cannot verify 'NAME': WHAT";
+ * here that becomes "cannot verify 'NAME': key list: WHAT". */
+static int about_key_list(folio_ctx *ctx, const char *name, int rc)
+{
+	char prefix[1100];
+	snprintf(prefix, sizeof(prefix), "cannot verify '%s': ", name);
+	size_t n = strlen(prefix);
+	const char *msg = folio_errmsg(ctx);
+	if (strncmp(msg, prefix, n) != 0)
+		return rc;
+	char what[1024];
+	snprintf(what, sizeof(what), "%s", msg + n);
+	return folio_fail(ctx, rc, "cannot verify '%s': key list: %s", name, what);
+}
+
+/* Parses (and with root, verifies) a key list and its signature.  Nothing
+ * of the JSON is read before the signature is checked. */
+static int parse(folio_ctx *ctx, const char *name, const char *json, size_t len,
+		 const char *sig, size_t siglen, const folio_pubkey *root, struct folio_keylist **out)
+{
+	*out = NULL;
+	if (len > FOLIO_KEYS_MAX)
+		return folio_fail(ctx, FOLIO_EREJECT,
+				  "cannot verify '%s': key list larger than %d bytes", name, FOLIO_KEYS_MAX);
+	struct folio_sig s;
+	int rc = folio_sig_parse(ctx, name, sig, siglen, &s);
+	if (rc == FOLIO_OK && root != NULL)
+		rc = folio_sig_verify(ctx, name, &s, root, json, len);
+	if (rc != FOLIO_OK)
+		return about_key_list(ctx, name, rc);
+	struct folio_keylist *kl = calloc(1, sizeof(*kl));
+	if (kl == NULL)
+		return folio_fail_errno(ctx, ENOMEM, "cannot verify '%s'", name);
+	folio_keyid_format(kl->signer, s.keyid);
+	struct decoder d = {ctx, name};
+	rc = decode(&d, json, len, kl);
+	char *comment = NULL;
+	if (rc == FOLIO_OK && (comment = keys_comment(kl->channel, kl->version, kl->created)) == NULL)
+		rc = folio_fail_errno(ctx, ENOMEM, "cannot verify '%s'", name);
+	if (rc == FOLIO_OK && strcmp(comment, s.comment) != 0)
+		rc = bad(&d, "trusted comment does not match the list");
+	free(comment);
+	if (rc == FOLIO_OK) {
+		kl->json = malloc(len + 1);
+		kl->sig = malloc(siglen + 1);
+		if (kl->json == NULL || kl->sig == NULL) {
+			rc = folio_fail_errno(ctx, ENOMEM, "cannot verify '%s'", name);
+		} else {
+			memcpy(kl->json, json, len);
+			kl->json[len] = '\0';
+			kl->json_len = len;
+			memcpy(kl->sig, sig, siglen);
+			kl->sig[siglen] = '\0';
+			kl->sig_len = siglen;
+		}
+	}
+	if (rc != FOLIO_OK) {
+		folio_keylist_free(kl);
+		return rc;
+	}
+	*out = kl;
+	return FOLIO_OK;
+}
+
+int folio_keylist_parse(folio_ctx *ctx, const char *name, const char *json, size_t len,
+			const char *sig, size_t siglen, const folio_pubkey *root,
+			struct folio_keylist **out)
+{
+	*out = NULL;
+	if (root == NULL)
+		return folio_fail(ctx, FOLIO_EUSAGE, "cannot verify '%s': no trusted key", name);
+	return parse(ctx, name, json, len, sig, siglen, root, out);
+}
+
+int folio_keylist_sig_keyid(folio_ctx *ctx, const char *name, const char *sig, size_t siglen,
+			    char id[17])
+{
+	struct folio_sig s;
+	int rc = folio_sig_parse(ctx, name, sig, siglen, &s);
+	if (rc != FOLIO_OK)
+		return about_key_list(ctx, name, rc);
+	folio_keyid_format(id, s.keyid);
+	return FOLIO_OK;
+}
+
+const char *folio_keylist_json(const struct folio_keylist *kl, size_t *len)
+{
+	if (len != NULL)
+		*len = kl->json_len;
+	return kl->json;
+}
+
+const char *folio_keylist_sig(const struct folio_keylist *kl, size_t *len)
+{
+	if (len != NULL)
+		*len = kl->sig_len;
+	return kl->sig;
+}
+
+static char *sig_path_of(const char *path)
+{
+	size_t size = strlen(path) + sizeof(".minisig");
+	char *p = malloc(size);
+	if (p != NULL)
+		snprintf(p, size, "%s.minisig", path);
+	return p;
+}
+
+int folio_keylist_load(folio_ctx *ctx, const char *path, const folio_pubkey *root,
+		       struct folio_keylist **out)
+{
+	*out = NULL;
+	char *sig_path = sig_path_of(path), *json = NULL, *sig = NULL;
+	size_t len = 0, siglen = 0;
+	if (sig_path == NULL)
+		return folio_fail_errno(ctx, ENOMEM, "cannot read '%s'", path);
+	int rc = folio_read_small_file(ctx, path, FOLIO_KEYS_MAX, &json, &len);
+	if (rc == FOLIO_OK)
+		rc = folio_read_small_file(ctx, sig_path, FOLIO_SIGNATURE_MAX, &sig, &siglen);
+	if (rc == FOLIO_OK)
+		rc = parse(ctx, path, json, len, sig, siglen, root, out);
+	free(json);
+	free(sig);
+	free(sig_path);
+	return rc;
+}
+
+/* ---- writing ------------------------------------------------------------------ */
+
+static int encode(folio_ctx *ctx, const struct folio_keylist *kl, char **out, size_t *len)
+{
+	json_t *root = json_object(), *keys = json_array();
+	int fail = root == NULL || keys == NULL;
+	fail |= json_object_set_new(root, "format", json_string(KEYS_FORMAT_NAME));
+	fail |= json_object_set_new(root, "channel", json_string(kl->channel));
+	fail |= json_object_set_new(root, "version", json_integer((json_int_t)kl->version));
+	fail |= json_object_set_new(root, "created", json_integer(kl->created));
+	for (size_t i = 0; i < kl->nkeys && !fail; i++) {
+		const struct keylist_key *k = &kl->keys[i];
+		uint8_t bin[PUBKEY_BYTES];
+		char b64[sodium_base64_ENCODED_LEN(PUBKEY_BYTES, sodium_base64_VARIANT_ORIGINAL)];
+		memcpy(bin, "Ed", 2);
+		memcpy(bin + 2, k->pub.keyid, 8);
+		memcpy(bin + 10, k->pub.pk, 32);
+		sodium_bin2base64(b64, sizeof(b64), bin, sizeof(bin), sodium_base64_VARIANT_ORIGINAL);
+		json_t *o = json_object();
+		fail |= o == NULL;
+		fail |= json_object_set_new(o, "id", json_string(k->pub.id));
+		fail |= json_object_set_new(o, "key", json_string(b64));
+		fail |= json_object_set_new(o, "first", json_integer((json_int_t)k->first));
+		fail |= json_object_set_new(o, "last", json_integer((json_int_t)k->last));
+		if (k->revoked >= 0)
+			fail |= json_object_set_new(o, "revoked", json_integer(k->revoked));
+		fail |= json_array_append_new(keys, o);
+	}
+	fail |= json_object_set(root, "keys", keys);
+	char *text = fail ? NULL : json_dumps(root, JSON_COMPACT);
+	json_decref(keys);
+	json_decref(root);
+	size_t n = text != NULL ? strlen(text) : 0;
+	char *withnl = text != NULL ? realloc(text, n + 2) : NULL;
+	if (withnl == NULL) {
+		free(text);
+		return folio_fail(ctx, FOLIO_ESYSTEM, "cannot encode the key list: out of memory");
+	}
+	withnl[n] = '\n';
+	withnl[n + 1] = '\0';
+	*out = withnl;
+	*len = n + 1;
+	return FOLIO_OK;
+}
+
+/* Writes data to a temporary file beside path, fsyncs it and renames it
+ * over path. */
+static int replace_file(folio_ctx *ctx, const char *path, const char *data, size_t len)
+{
+	size_t size = strlen(path) + 16;
+	char *tmp = malloc(size);
+	if (tmp == NULL)
+		return folio_fail_errno(ctx, ENOMEM, "cannot write '%s'", path);
+	snprintf(tmp, size, "%s.tmp-XXXXXX", path);
+	int fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		int err = errno;
+		free(tmp);
+		return folio_fail_errno(ctx, err, "cannot write '%s'", path);
+	}
+	int err = 0;
+	size_t done = 0;
+	if (fchmod(fd, 0644) != 0)
+		err = errno;
+	while (err == 0 && done < len) {
+		ssize_t n = write(fd, data + done, len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			err = errno;
+		else
+			done += (size_t)n;
+	}
+	if (err == 0 && fsync(fd) != 0)
+		err = errno;
+	if (close(fd) != 0 && err == 0)
+		err = errno;
+	if (err == 0 && rename(tmp, path) != 0)
+		err = errno;
+	if (err != 0)
+		unlink(tmp);
+	free(tmp);
+	if (err != 0)
+		return folio_fail_errno(ctx, err, "cannot write '%s'", path);
+	return FOLIO_OK;
+}
+
+/* fsync of the folder holding path, so that the new names survive a power
+ * cut (best effort: each file is whole either way). */
+static void sync_parent(const char *path)
+{
+	char *copy = strdup(path);
+	if (copy == NULL)
+		return;
+	char *slash = strrchr(copy, '/');
+	if (slash != NULL)
+		slash[slash == copy] = '\0';
+	int fd = open(slash == NULL ? "." : copy, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	free(copy);
+}
+
+static int64_t creation_time(folio_ctx *ctx, int *rc)
+{
+	*rc = FOLIO_OK;
+	const char *sde = getenv("SOURCE_DATE_EPOCH");
+	if (sde != NULL && *sde != '\0') {
+		char *end;
+		errno = 0;
+		long long t = strtoll(sde, &end, 10);
+		if (errno != 0 || *end != '\0' || t < 0 || (unsigned long long)t > JSON_SAFE_MAX) {
+			*rc = folio_fail(ctx, FOLIO_EUSAGE, "SOURCE_DATE_EPOCH '%s' is not a time", sde);
+			return 0;
+		}
+		return t;
+	}
+	return (int64_t)time(NULL);
+}
+
+/* The list at path as root signed it, or (must_exist false) a new empty one
+ * for channel when there is none. */
+static int open_for_update(folio_ctx *ctx, const char *path, const folio_seckey *root,
+			   const char *channel, bool must_exist, struct folio_keylist **out)
+{
+	*out = NULL;
+	if (channel == NULL || !folio_channel_valid(channel))
+		return folio_fail(ctx, FOLIO_EUSAGE, "channel '%s' is not [a-z0-9][a-z0-9._-]{0,63}",
+				  channel != NULL ? channel : "");
+	struct stat st;
+	if (lstat(path, &st) != 0 && errno == ENOENT) {
+		if (must_exist)
+			return folio_fail(ctx, FOLIO_EUSAGE,
+					  "cannot change '%s': it does not exist (folio-pack delegate makes it)",
+					  path);
+		struct folio_keylist *kl = calloc(1, sizeof(*kl));
+		if (kl == NULL || (kl->channel = strdup(channel)) == NULL) {
+			folio_keylist_free(kl);
+			return folio_fail_errno(ctx, ENOMEM, "cannot write '%s'", path);
+		}
+		*out = kl;
+		return FOLIO_OK;
+	}
+	folio_pubkey pub = {0};
+	memcpy(pub.keyid, root->keyid, sizeof(pub.keyid));
+	memcpy(pub.pk, root->sk + 32, sizeof(pub.pk));
+	memcpy(pub.id, root->id, sizeof(pub.id));
+	struct folio_keylist *kl;
+	int rc = folio_keylist_load(ctx, path, &pub, &kl);
+	if (rc != FOLIO_OK)
+		return rc;
+	if (strcmp(kl->channel, channel) != 0) {
+		rc = folio_fail(ctx, FOLIO_EUSAGE, "cannot change '%s': it is the key list of channel '%s', not '%s'",
+				path, kl->channel, channel);
+		folio_keylist_free(kl);
+		return rc;
+	}
+	if (kl->version >= JSON_SAFE_MAX) {
+		folio_keylist_free(kl);
+		return folio_fail(ctx, FOLIO_EUSAGE, "cannot change '%s': its version is at the maximum", path);
+	}
+	*out = kl;
+	return FOLIO_OK;
+}
+
+/* The next version of kl, signed by root, written to path and path.minisig. */
+static int commit(folio_ctx *ctx, const char *path, const folio_seckey *root, struct folio_keylist *kl,
+		  int64_t created)
+{
+	kl->version++;
+	kl->created = created;
+	char *json = NULL, *sig = NULL, *comment = NULL, *sig_path = sig_path_of(path);
+	size_t len = 0, siglen = 0;
+	int rc = sig_path == NULL ? folio_fail_errno(ctx, ENOMEM, "cannot write '%s'", path) : FOLIO_OK;
+	if (rc == FOLIO_OK)
+		rc = encode(ctx, kl, &json, &len);
+	if (rc == FOLIO_OK && len > FOLIO_KEYS_MAX)
+		rc = folio_fail(ctx, FOLIO_EUSAGE, "cannot write '%s': the list would be larger than %d bytes",
+				path, FOLIO_KEYS_MAX);
+	if (rc == FOLIO_OK && (comment = keys_comment(kl->channel, kl->version, kl->created)) == NULL)
+		rc = folio_fail_errno(ctx, ENOMEM, "cannot write '%s'", path);
+	if (rc == FOLIO_OK)
+		rc = folio_sig_create(ctx, root, json, len, comment, &sig, &siglen);
+	if (rc == FOLIO_OK)
+		rc = replace_file(ctx, path, json, len);
+	if (rc == FOLIO_OK)
+		rc = replace_file(ctx, sig_path, sig, siglen);
+	if (rc == FOLIO_OK)
+		sync_parent(path);
+	free(json);
+	free(sig);
+	free(comment);
+	free(sig_path);
+	return rc;
+}
+
+int folio_keys_delegate(folio_ctx *ctx, const char *path, const folio_seckey *root,
+			const folio_pubkey *day, const char *channel, uint64_t first, uint64_t last)
+{
+	folio_clear_error(ctx);
+	if (first < 1 || first > JSON_SAFE_MAX || last > JSON_SAFE_MAX)
+		return folio_fail(ctx, FOLIO_EUSAGE,
+				  "the first edition must be 1 to 2^53-1 and the last 0 to 2^53-1");
+	int rc;
+	int64_t created = creation_time(ctx, &rc);
+	if (rc != FOLIO_OK)
+		return rc;
+	struct folio_keylist *kl;
+	rc = open_for_update(ctx, path, root, channel, false, &kl);
+	if (rc != FOLIO_OK)
+		return rc;
+	size_t i = find_index(kl, day->id);
+	if (i == KEYS_MAX_KEYS)
+		rc = folio_fail(ctx, FOLIO_EUSAGE, "cannot change '%s': it already names %d keys, the most a list holds",
+				path, KEYS_MAX_KEYS);
+	if (rc == FOLIO_OK) {
+		struct keylist_key *k = &kl->keys[i];
+		if (i == kl->nkeys)
+			kl->nkeys++;
+		k->pub = *day;
+		k->first = first;
+		k->last = last;
+		k->revoked = -1;
+		rc = commit(ctx, path, root, kl, created);
+	}
+	folio_keylist_free(kl);
+	return rc;
+}
+
+int folio_keys_revoke(folio_ctx *ctx, const char *path, const folio_seckey *root,
+		      const char *key_id, const char *channel, int64_t after)
+{
+	folio_clear_error(ctx);
+	int rc;
+	int64_t created = creation_time(ctx, &rc);
+	if (rc != FOLIO_OK)
+		return rc;
+	struct folio_keylist *kl;
+	rc = open_for_update(ctx, path, root, channel, true, &kl);
+	if (rc != FOLIO_OK)
+		return rc;
+	size_t i = find_index(kl, key_id);
+	struct keylist_key *k = i < kl->nkeys ? &kl->keys[i] : NULL;
+	if (k == NULL) {
+		rc = folio_fail(ctx, FOLIO_EUSAGE, "cannot revoke key %s: the key list '%s' (version %llu) does not name it",
+				key_id, path, (unsigned long long)kl->version);
+	} else {
+		k->revoked = created;
+		if (after < 0)
+			k->last = 0;
+		else if ((uint64_t)after < k->last)
+			k->last = (uint64_t)after;
+		rc = commit(ctx, path, root, kl, created);
+	}
+	folio_keylist_free(kl);
+	return rc;
+}
