@@ -374,6 +374,9 @@ struct folio_install_result {
 	int sharing;             /* 1 hardlinks work here, 0 plain copies */
 	uint64_t editions_pruned; /* by max_size */
 	int still_too_big;       /* max_size could not be reached */
+	/* editions removed because the key list the bundle brought revokes
+	 * the key that signed them (FORMAT.md section 16.3) */
+	uint64_t editions_revoked;
 };
 /* Verifies the bundle at path with the root pinned for its channel and the
  * library's policy (rollback, freeze, fast-forward, channel), then installs

@@ -177,6 +177,24 @@ struct folio_open_opts {
 				   refusals for a library */
 	int64_t future_margin;  /* seconds "created" may be past now; -1: 86400 */
 };
+/* A signed head held in memory: the manifest and its signature, and a key
+ * list and its signature (keys NULL when the manifest is signed by the root
+ * itself).  Lengths in bytes. */
+struct folio_head {
+	const char *manifest, *sig, *keys, *keys_sig;
+	size_t manifest_len, sig_len, keys_len, keys_sig_len;
+};
+/* The one check of a signed head, for bundles and for kept editions: the
+ * manifest's signature is by root, or by a key the key list (verified with
+ * root) names and allows for the manifest's edition; the manifest decodes
+ * into *m (the caller releases it, also on failure); the trusted comment
+ * matches it; the list is for its channel.  signer receives the id of the
+ * key that signed the manifest; *kl_out, if kl_out is not NULL, the parsed
+ * list (NULL without one). */
+struct folio_manifest;
+int folio_head_verify(folio_ctx *ctx, const char *name, const folio_pubkey *root,
+		      const struct folio_head *h, struct folio_manifest *m, char signer[17],
+		      struct folio_keylist **kl_out);
 /* folio_bundle_open() with the choices above. */
 int folio_bundle_open_opts(folio_ctx *ctx, const char *path,
 			   const struct folio_open_opts *o, folio_bundle **out);

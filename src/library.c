@@ -59,6 +59,7 @@ struct edition {
 	char problem[700];        /* the first thing incomplete, "" if none */
 	bool has_index;
 	bool evicted;
+	char signer[17];          /* the key that signed its manifest, "" if unknown */
 };
 
 struct scan {
@@ -549,6 +550,13 @@ static void read_edition(folio_library *lib, struct edition *e, int chanfd, cons
 			 lib->dir, e->channel, name, (unsigned long long)e->m.edition, e->m.channel);
 		return;
 	}
+	snprintf(path, sizeof(path), "%s/%s/%s/" FOLIO_SIGNATURE_PATH, lib->dir, e->channel, name);
+	char *sigtext = NULL;
+	struct folio_sig sig;
+	if (folio_read_small_file(lib->quiet, path, FOLIO_SIGNATURE_MAX, &sigtext, &len) == FOLIO_OK &&
+	    folio_sig_parse(lib->quiet, path, sigtext, len, &sig) == FOLIO_OK)
+		folio_keyid_format(e->signer, sig.keyid);
+	free(sigtext);
 	int fd = openat(chanfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	struct stat st;
 	if (fd < 0)
@@ -1285,6 +1293,88 @@ static int share_files(void *arg, folio_bundle *b, int stagingfd)
 static int prune_locked(folio_library *lib, struct scan *s, uint64_t keep, uint64_t max_size,
 			const char *protect_channel, uint64_t protect_edition,
 			struct folio_prune_result *result);
+static int evict(folio_library *lib, struct scan *s, struct edition *e);
+
+/* ---- key lists (FORMAT.md section 15) ------------------------------------------- */
+
+/* The newest key list the channel accepted (state "keys"), verified again
+ * with root; *out NULL when the channel has none. */
+static int stored_keylist(folio_library *lib, json_t *c, const folio_pubkey *root,
+			  struct folio_keylist **out)
+{
+	*out = NULL;
+	json_t *k = json_object_get(c, "keys");
+	if (k == NULL)
+		return FOLIO_OK;
+	const char *json = json_string_value(json_object_get(k, "json"));
+	const char *sig = json_string_value(json_object_get(k, "minisig"));
+	char name[PATH_MAX];
+	snprintf(name, sizeof(name), "%s/" META_DIR "/" STATE_NAME, lib->dir);
+	if (json == NULL || sig == NULL)
+		return folio_fail(lib->ctx, FOLIO_EREJECT,
+				  "the state file '%s' is damaged: a channel's key list is not readable", name);
+	return folio_keylist_parse(lib->ctx, name, json, strlen(json), sig, strlen(sig), root, out);
+}
+
+/* Whether kl takes back edition number of a key it lists: the key's range
+ * no longer holds it.  (A key the list does not name signs nothing new,
+ * but what it signed before stays: only a revocation voids editions.) */
+static bool revoked_for(const struct folio_keylist *kl, const char *root_id, const char *signer,
+			uint64_t edition)
+{
+	uint64_t first, last;
+	if (kl == NULL || signer[0] == '\0' || strcmp(signer, root_id) == 0 ||
+	    folio_keylist_find(kl, signer, &first, &last, NULL) == NULL)
+		return false;
+	return edition < first || edition > last;
+}
+
+/* The channel's rollback floor under kl: each signer's newest accepted
+ * edition, cut back to the last edition kl still lets it sign.  A stolen
+ * key that pushed the edition number up is undone by the revocation that
+ * names it: edition numbers reset only through a signed key list.  With
+ * apply, the state's signers are rewritten so. */
+static uint64_t floor_under(json_t *c, const struct folio_keylist *kl, const char *root_id,
+			    bool apply)
+{
+	json_t *signers = json_object_get(c, "signers");
+	uint64_t floor = 0;
+	const char *id;
+	json_t *v;
+	void *tmp;
+	json_object_foreach_safe(signers, tmp, id, v) {
+		uint64_t n = (uint64_t)json_integer_value(v), first, last;
+		if (strcmp(id, root_id) != 0 && folio_keylist_find(kl, id, &first, &last, NULL) != NULL &&
+		    n > last) {
+			n = last >= first ? last : 0;
+			if (apply && n == 0)
+				json_object_del(signers, id);
+			else if (apply)
+				json_object_set_new(signers, id, json_integer((json_int_t)n));
+		}
+		if (n > floor)
+			floor = n;
+	}
+	return floor;
+}
+
+/* Removes the channel's editions that kl voids (signed by a revoked key
+ * beyond its range), as prune removes editions. */
+static int evict_revoked(folio_library *lib, struct scan *s, const char *channel,
+			 const struct folio_keylist *kl, const char *root_id, uint64_t *count)
+{
+	int rc = FOLIO_OK;
+	for (size_t i = 0; i < s->n && rc == FOLIO_OK; i++) {
+		struct edition *e = &s->e[i];
+		if (!e->evicted && strcmp(e->channel, channel) == 0 &&
+		    revoked_for(kl, root_id, e->signer, e->number)) {
+			rc = evict(lib, s, e);
+			if (rc == FOLIO_OK && count != NULL)
+				(*count)++;
+		}
+	}
+	return rc;
+}
 
 int folio_library_install(folio_library *lib, const char *path,
 			  const struct folio_install_options *o,
@@ -1315,6 +1405,7 @@ int folio_library_install(folio_library *lib, const char *path,
 		.future_margin = o->future_margin >= 0 ? o->future_margin : DEFAULT_MARGIN,
 	};
 	folio_bundle *b = NULL;
+	struct folio_keylist *stored = NULL;
 	lib->unknown_key[0] = '\0';
 	struct install in = {.lib = lib, .objfd = -1, .sharing = true};
 	bool made_channel = false;
@@ -1364,8 +1455,40 @@ int folio_library_install(folio_library *lib, const char *path,
 				path, channel, channel, lib->dir);
 		goto out;
 	}
-	uint64_t accepted = (uint64_t)jint(c, "edition");
-	uint64_t present = newest_present(&s, channel);
+	/* The newest key list decides: the one accepted before, or the one the
+	 * bundle carries when it is newer (it then resets the floors). */
+	rc = stored_keylist(lib, c, root->key, &stored);
+	if (rc != FOLIO_OK)
+		goto out;
+	const struct folio_keylist *carried = folio_bundle_keylist(b);
+	uint64_t v_stored = stored ? folio_keylist_version(stored) : 0;
+	uint64_t v_carried = carried ? folio_keylist_version(carried) : 0;
+	const char *kid = folio_bundle_key_id(b), *root_id = folio_bundle_root_id(b);
+	if (carried != NULL && v_carried == v_stored) {
+		size_t la, lb;
+		const char *ja = folio_bundle_keylist_json(b, &la), *jb = folio_keylist_json(stored, &lb);
+		if (la != lb || memcmp(ja, jb, la) != 0) {
+			rc = folio_fail(lib->ctx, FOLIO_EREJECT,
+					"cannot install '%s': its key list of channel '%s' is version %llu but not "
+					"the version %llu accepted before; the channel's root key may be misused: "
+					"ask the publisher",
+					path, channel, (unsigned long long)v_carried, (unsigned long long)v_stored);
+			goto out;
+		}
+	}
+	bool adopt = carried != NULL && v_carried > v_stored;
+	const struct folio_keylist *rule = adopt ? carried : stored;
+	if (!adopt && stored != NULL && strcmp(kid, root_id) != 0) {
+		rc = folio_keylist_allows(lib->ctx, path, stored, kid, edition);
+		if (rc != FOLIO_OK)
+			goto out;
+	}
+	uint64_t accepted = adopt ? floor_under(c, rule, root_id, false) : (uint64_t)jint(c, "edition");
+	uint64_t present = 0;
+	for (size_t i = 0; i < s.n; i++)
+		if (strcmp(s.e[i].channel, channel) == 0 && s.e[i].number > present &&
+		    !revoked_for(rule, root_id, s.e[i].signer, s.e[i].number))
+			present = s.e[i].number;
 	uint64_t rollback = accepted > present ? accepted : present;
 	if (edition < rollback) {
 		rc = folio_fail(lib->ctx, FOLIO_EREJECT,
@@ -1419,13 +1542,20 @@ int folio_library_install(folio_library *lib, const char *path,
 		goto out;
 	made_channel = false;
 	result->bytes_shared = in.shared;
-	/* the floors: never lower */
+	/* the floors: never lower, but through a newer key list */
+	if (adopt) {
+		size_t jl, sl;
+		const char *kj = folio_bundle_keylist_json(b, &jl), *ks = folio_bundle_keylist_sig(b, &sl);
+		json_object_set_new(c, "keys", json_pack("{s:I,s:s%,s:s%}", "version", (json_int_t)v_carried,
+							 "json", kj, jl, "minisig", ks, sl));
+		(void)floor_under(c, rule, root_id, true);
+		json_object_set_new(c, "edition", json_integer((json_int_t)accepted));
+	}
 	if (edition > accepted)
 		json_object_set_new(c, "edition", json_integer((json_int_t)edition));
 	if (folio_bundle_created(b) > jint(c, "created"))
 		json_object_set_new(c, "created", json_integer((json_int_t)folio_bundle_created(b)));
 	json_t *signers = json_object_get(c, "signers");
-	const char *kid = folio_bundle_key_id(b);
 	if ((uint64_t)json_integer_value(json_object_get(signers, kid)) < edition ||
 	    json_object_get(signers, kid) == NULL)
 		json_object_set_new(signers, kid, json_integer((json_int_t)edition));
@@ -1439,6 +1569,11 @@ int folio_library_install(folio_library *lib, const char *path,
 	rc = scan_library(lib, &s, true);
 	if (rc != FOLIO_OK)
 		goto out;
+	if (rule != NULL) {
+		rc = evict_revoked(lib, &s, channel, rule, root_id, &result->editions_revoked);
+		if (rc != FOLIO_OK)
+			goto out;
+	}
 	if (o->max_size > 0) {
 		struct folio_prune_result pr;
 		rc = prune_locked(lib, &s, 0, o->max_size, channel, edition, &pr);
@@ -1457,6 +1592,7 @@ out:
 	free(in.buf);
 	free(in.made);
 	free(dest);
+	folio_keylist_free(stored);
 	folio_bundle_free(b);
 	scan_free(&s);
 	return rc;
@@ -1640,6 +1776,11 @@ static int status_text(json_t *j, char **out)
 			folio_buf_add(&b, ")");
 		}
 		folio_buf_add(&b, "\n");
+		if (json_integer_value(json_object_get(ch, "keys_version")) > 0) {
+			snprintf(line, sizeof(line), "  key list version %llu (day-to-day keys the root delegates to)\n",
+				 (unsigned long long)json_integer_value(json_object_get(ch, "keys_version")));
+			folio_buf_add(&b, line);
+		}
 		if (json_array_size(json_object_get(ch, "editions")) == 0)
 			folio_buf_add(&b, "  no edition present\n");
 		json_array_foreach(json_object_get(ch, "editions"), k, e) {
@@ -1654,7 +1795,9 @@ static int status_text(json_t *j, char **out)
 				 created, json_is_true(json_object_get(e, "expired")) ? "expired" : "expires",
 				 expires, (unsigned long long)json_integer_value(json_object_get(e, "files")),
 				 (unsigned long long)json_integer_value(json_object_get(e, "bytes")),
-				 title ? title : "", json_is_true(json_object_get(e, "complete")) ? "" : "  (INCOMPLETE)");
+				 title ? title : "",
+				 !json_is_true(json_object_get(e, "complete")) ? "  (INCOMPLETE)"
+				 : json_is_true(json_object_get(e, "revoked")) ? "  (signed by a revoked key)" : "");
 			folio_buf_add(&b, line);
 		}
 		json_array_foreach(json_object_get(ch, "problems"), k, p) {
@@ -1744,6 +1887,14 @@ int folio_library_status(folio_library *lib, int flags, char **out, int *consist
 		json_object_set_new(ch, "created", json_integer(c ? jint(c, "created") : 0));
 		if (c != NULL)
 			json_object_set(ch, "signers", json_object_get(c, "signers"));
+		json_t *kv = json_object_get(json_object_get(c, "keys"), "version");
+		json_object_set_new(ch, "keys_version", json_integer(kv ? json_integer_value(kv) : 0));
+		struct folio_keylist *kl = NULL;
+		const struct root *root = find_root(lib, name);
+		if (root != NULL && c != NULL && stored_keylist(lib, c, root->key, &kl) != FOLIO_OK) {
+			json_array_append_new(cp, json_string(folio_errmsg(lib->ctx)));
+			folio_clear_error(lib->ctx);
+		}
 		if (c == NULL && lib->state != NULL) {
 			char msg[300];
 			snprintf(msg, sizeof(msg), "channel '%s' has editions but is not in the state", name);
@@ -1763,6 +1914,9 @@ int folio_library_status(folio_library *lib, int flags, char **out, int *consist
 				json_object_set_new(je, "files", json_integer((json_int_t)e->m.nfiles));
 				json_object_set_new(je, "bytes", json_integer((json_int_t)e->bytes));
 			}
+			json_object_set_new(je, "signer", json_string(e->signer));
+			bool revoked = root != NULL && revoked_for(kl, root->key->id, e->signer, e->number);
+			json_object_set_new(je, "revoked", json_boolean(revoked));
 			json_object_set_new(je, "complete", json_boolean(e->problem[0] == '\0'));
 			if (e->problem[0] != '\0') {
 				json_object_set_new(je, "problem", json_string(e->problem));
@@ -1770,6 +1924,7 @@ int folio_library_status(folio_library *lib, int flags, char **out, int *consist
 			}
 			json_array_append_new(eds, je);
 		}
+		folio_keylist_free(kl);
 		json_object_set_new(ch, "editions", eds);
 		json_object_set_new(ch, "problems", cp);
 		if (json_array_size(cp) > 0)
@@ -1806,6 +1961,7 @@ struct checker {
 	void *arg;
 	struct folio_check_result *r;
 	uint8_t *buf;
+	struct folio_keylist *keys; /* the channel's newest accepted key list, or NULL */
 };
 
 static void report(struct checker *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -1862,10 +2018,10 @@ static void check_edition(struct checker *k, struct edition *e)
 	char ed[PATH_MAX];
 	snprintf(ed, sizeof(ed), "%s/%s/%llu", lib->dir, e->channel, (unsigned long long)e->number);
 	k->r->editions++;
-	char *json = NULL, *sigtext = NULL, *mpath = NULL, *spath = NULL;
-	size_t len, siglen;
+	char *json = NULL, *sigtext = NULL, *mpath = NULL, *spath = NULL, *kpath = NULL, *kspath = NULL;
+	char *keys = NULL, *keys_sig = NULL;
+	size_t len, siglen, keys_len = 0, keys_sig_len = 0;
 	struct folio_manifest m = {0};
-	struct folio_sig sig;
 	const struct root *root = find_root(lib, e->channel);
 	if (asprintf(&mpath, "%s/" FOLIO_MANIFEST_PATH, ed) < 0 ||
 	    asprintf(&spath, "%s/" FOLIO_SIGNATURE_PATH, ed) < 0) {
@@ -1883,17 +2039,37 @@ static void check_edition(struct checker *k, struct edition *e)
 		       ed, e->channel);
 		goto out;
 	}
-	if (folio_sig_parse(lib->quiet, spath, sigtext, siglen, &sig) != FOLIO_OK ||
-	    folio_sig_verify(lib->quiet, mpath, &sig, root->key, json, len) != FOLIO_OK ||
-	    folio_manifest_decode(lib->quiet, mpath, json, len, &m) != FOLIO_OK) {
+	/* the key list kept beside the manifest, if the edition came with one */
+	if (asprintf(&kpath, "%s/" FOLIO_KEYS_PATH, ed) < 0 ||
+	    asprintf(&kspath, "%s/" FOLIO_KEYS_SIGNATURE_PATH, ed) < 0) {
+		report(k, "%s: out of memory", ed);
+		goto out;
+	}
+	struct stat kst;
+	if (lstat(kpath, &kst) == 0 &&
+	    (folio_read_small_file(lib->quiet, kpath, FOLIO_KEYS_MAX, &keys, &keys_len) != FOLIO_OK ||
+	     folio_read_small_file(lib->quiet, kspath, FOLIO_SIGNATURE_MAX, &keys_sig, &keys_sig_len) != FOLIO_OK)) {
 		report(k, "%s; reinstall edition %llu with --force", folio_errmsg(lib->quiet),
 		       (unsigned long long)e->number);
 		goto out;
 	}
-	char *comment = folio_trusted_comment(&m);
-	bool same = comment != NULL && strcmp(comment, sig.comment) == 0;
-	free(comment);
-	if (!same || strcmp(m.channel, e->channel) != 0 || m.edition != e->number) {
+	struct folio_head h = {
+		.manifest = json, .manifest_len = len, .sig = sigtext, .sig_len = siglen,
+		.keys = keys, .keys_len = keys_len, .keys_sig = keys_sig, .keys_sig_len = keys_sig_len,
+	};
+	char signer[17];
+	if (folio_head_verify(lib->quiet, mpath, root->key, &h, &m, signer, NULL) != FOLIO_OK) {
+		report(k, "%s; reinstall edition %llu with --force", folio_errmsg(lib->quiet),
+		       (unsigned long long)e->number);
+		goto out;
+	}
+	if (revoked_for(k->keys, root->key->id, signer, m.edition)) {
+		report(k, "%s: signed by key %s, which the publisher has revoked for edition %llu: its content "
+		       "cannot be trusted; the next install removes it",
+		       ed, signer, (unsigned long long)m.edition);
+		goto out;
+	}
+	if (strcmp(m.channel, e->channel) != 0 || m.edition != e->number) {
 		report(k, "%s: its signed manifest is not edition %llu of channel '%s'; reinstall it with --force",
 		       ed, (unsigned long long)e->number, e->channel);
 		goto out;
@@ -1962,6 +2138,10 @@ out:
 	free(sigtext);
 	free(mpath);
 	free(spath);
+	free(kpath);
+	free(kspath);
+	free(keys);
+	free(keys_sig);
 }
 
 int folio_library_check(folio_library *lib, void (*problem)(void *arg, const char *message), void *arg,
@@ -1972,15 +2152,26 @@ int folio_library_check(folio_library *lib, void (*problem)(void *arg, const cha
 	if (result == NULL)
 		result = &res;
 	memset(result, 0, sizeof(*result));
-	struct checker k = {lib, problem, arg, result, malloc(SHARE_BUF)};
+	struct checker k = {lib, problem, arg, result, malloc(SHARE_BUF), NULL};
 	if (k.buf == NULL)
 		return folio_fail_errno(lib->ctx, ENOMEM, "cannot check the library '%s'", lib->dir);
 	if (lib->state == NULL)
 		report(&k, "%s/" META_DIR "/" STATE_NAME ": damaged (%s)", lib->dir, lib->state_problem);
 	struct scan s;
 	int rc = scan_library(lib, &s, false);
-	for (size_t i = 0; rc == FOLIO_OK && i < s.n; i++)
+	for (size_t i = 0; rc == FOLIO_OK && i < s.n; i++) {
+		if (i == 0 || strcmp(s.e[i].channel, s.e[i - 1].channel) != 0) {
+			folio_keylist_free(k.keys);
+			k.keys = NULL;
+			const struct root *root = find_root(lib, s.e[i].channel);
+			json_t *c = state_channel(lib, s.e[i].channel);
+			if (root != NULL && c != NULL && stored_keylist(lib, c, root->key, &k.keys) != FOLIO_OK)
+				report(&k, "%s", folio_errmsg(lib->ctx));
+		}
 		check_edition(&k, &s.e[i]);
+	}
+	folio_keylist_free(k.keys);
+	folio_clear_error(lib->ctx);
 	if (rc == FOLIO_OK)
 		scan_free(&s);
 	free(k.buf);

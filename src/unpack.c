@@ -387,62 +387,99 @@ static uint64_t tar_cap(const folio_bundle *b)
  * list names for the edition verifies the manifest; else the trusted key
  * verifies the manifest itself.  Nothing of the manifest is read before
  * its signature verifies. */
+/* The signed head, held in memory: see folio-internal.h. */
+int folio_head_verify(folio_ctx *ctx, const char *name, const folio_pubkey *root,
+		      const struct folio_head *h, struct folio_manifest *m, char signer[17],
+		      struct folio_keylist **kl_out)
+{
+	struct folio_sig sig;
+	struct folio_keylist *kl = NULL;
+	int rc = folio_sig_parse(ctx, name, h->sig, h->sig_len, &sig);
+	if (rc != FOLIO_OK)
+		return rc;
+	folio_keyid_format(signer, sig.keyid);
+	const folio_pubkey *key = root;
+	if (h->keys != NULL) {
+		rc = folio_keylist_parse(ctx, name, h->keys, h->keys_len, h->keys_sig, h->keys_sig_len,
+					 root, &kl);
+		if (rc != FOLIO_OK)
+			return rc;
+		key = folio_keylist_find(kl, signer, NULL, NULL, NULL);
+		if (key == NULL) { /* says that the list does not name it */
+			rc = folio_keylist_allows(ctx, name, kl, signer, 0);
+			goto out;
+		}
+	}
+	rc = folio_sig_verify(ctx, name, &sig, key, h->manifest, h->manifest_len);
+	if (rc != FOLIO_OK)
+		goto out;
+	/* Signed from here on; still checked as if the key were stolen. */
+	rc = folio_manifest_decode(ctx, name, h->manifest, h->manifest_len, m);
+	if (rc != FOLIO_OK)
+		goto out;
+	char *comment = folio_trusted_comment(m);
+	if (comment == NULL) {
+		rc = folio_fail_errno(ctx, ENOMEM, "cannot verify '%s'", name);
+		goto out;
+	}
+	bool same = strcmp(comment, sig.comment) == 0;
+	free(comment);
+	if (!same) {
+		rc = folio_fail(ctx, FOLIO_EREJECT,
+				"cannot verify '%s': trusted comment does not match the manifest", name);
+		goto out;
+	}
+	if (kl != NULL) {
+		const char *channel = folio_keylist_channel(kl);
+		if (strcmp(channel, m->channel) != 0) {
+			rc = folio_fail(ctx, FOLIO_EREJECT,
+					"cannot verify '%s': the key list is for channel '%s', not '%s'",
+					name, channel, m->channel);
+			goto out;
+		}
+		rc = folio_keylist_allows(ctx, name, kl, key->id, m->edition);
+	}
+out:
+	if (rc == FOLIO_OK && kl_out != NULL)
+		*kl_out = kl;
+	else
+		folio_keylist_free(kl);
+	return rc;
+}
+
 static int verify_head(folio_bundle *b, const struct folio_open_opts *o, const char *keys,
 		       size_t keys_len, const char *keys_sig, size_t keys_sig_len)
 {
 	folio_ctx *ctx = b->ctx;
-	struct folio_sig sig;
-	int rc = folio_sig_parse(ctx, b->name, b->sig, b->sig_len, &sig);
-	if (rc != FOLIO_OK)
-		return rc;
-	char signer[17];
-	folio_keyid_format(signer, sig.keyid);
-	const folio_pubkey *root = o->key, *key = o->key;
-	if (keys != NULL) {
-		if (o->lookup != NULL) {
-			char id[17];
+	const folio_pubkey *root = o->key;
+	if (o->lookup != NULL) {
+		/* the root is the key that signed the key list, or the manifest */
+		char id[17];
+		int rc;
+		if (keys != NULL) {
 			rc = folio_keylist_sig_keyid(ctx, b->name, keys_sig, keys_sig_len, id);
-			if (rc != FOLIO_OK)
-				return rc;
-			root = o->lookup(o->lookup_arg, id);
-			if (root == NULL)
-				return reject(b, "its key list is signed by key %s, which is trusted for no channel here", id);
+		} else {
+			struct folio_sig sig;
+			rc = folio_sig_parse(ctx, b->name, b->sig, b->sig_len, &sig);
+			folio_keyid_format(id, sig.keyid);
 		}
-		rc = folio_keylist_parse(ctx, b->name, keys, keys_len, keys_sig, keys_sig_len, root, &b->keys);
 		if (rc != FOLIO_OK)
 			return rc;
-		key = folio_keylist_find(b->keys, signer, NULL, NULL, NULL);
-		if (key == NULL) /* says that the list does not name it */
-			return folio_keylist_allows(ctx, b->name, b->keys, signer, 0);
-	} else if (o->lookup != NULL) {
-		root = key = o->lookup(o->lookup_arg, signer);
-		if (key == NULL)
-			return reject(b, "signed by key %s, which is trusted for no channel here", signer);
+		root = o->lookup(o->lookup_arg, id);
+		if (root == NULL)
+			return keys != NULL
+				? reject(b, "its key list is signed by key %s, which is trusted for no channel here", id)
+				: reject(b, "signed by key %s, which is trusted for no channel here", id);
 	}
-	rc = folio_sig_verify(ctx, b->name, &sig, key, b->manifest, b->manifest_len);
+	struct folio_head h = {
+		.manifest = b->manifest, .manifest_len = b->manifest_len,
+		.sig = b->sig, .sig_len = b->sig_len,
+		.keys = keys, .keys_len = keys_len, .keys_sig = keys_sig, .keys_sig_len = keys_sig_len,
+	};
+	int rc = folio_head_verify(ctx, b->name, root, &h, &b->m, b->key_id, &b->keys);
 	if (rc != FOLIO_OK)
 		return rc;
 	memcpy(b->root_id, root->id, sizeof(b->root_id));
-	/* Signed from here on; still checked as if the key were stolen. */
-	rc = folio_manifest_decode(ctx, b->name, b->manifest, b->manifest_len, &b->m);
-	if (rc != FOLIO_OK)
-		return rc;
-	char *comment = folio_trusted_comment(&b->m);
-	if (comment == NULL)
-		return folio_fail_errno(ctx, ENOMEM, "cannot verify '%s'", b->name);
-	bool same = strcmp(comment, sig.comment) == 0;
-	free(comment);
-	if (!same)
-		return reject(b, "trusted comment does not match the manifest");
-	if (b->keys != NULL) {
-		const char *channel = folio_keylist_channel(b->keys);
-		if (strcmp(channel, b->m.channel) != 0)
-			return reject(b, "the key list is for channel '%s', not '%s'", channel, b->m.channel);
-		rc = folio_keylist_allows(ctx, b->name, b->keys, key->id, b->m.edition);
-		if (rc != FOLIO_OK)
-			return rc;
-	}
-	memcpy(b->key_id, key->id, sizeof(b->key_id));
 	return check_policy(b, o->channel);
 }
 

@@ -337,6 +337,11 @@ static int run_library(const char *cmd, const char *sub, char **pos, struct args
 				 (unsigned long long)r.edition, (unsigned long long)r.files,
 				 (unsigned long long)r.bytes, (unsigned long long)r.bytes_shared,
 				 r.sharing ? "" : " (this file system has no hard links: plain copies)");
+		if (rc == FOLIO_OK && r.editions_revoked > 0)
+			cli_note(1, "removed %llu edition%s of channel '%s' signed by a key its publisher has "
+				    "revoked (the bundle's key list says so): their content cannot be trusted",
+				 (unsigned long long)r.editions_revoked, r.editions_revoked == 1 ? "" : "s",
+				 r.channel);
 		if (rc == FOLIO_OK && r.editions_pruned > 0)
 			cli_note(1, "pruned %llu older edition%s to fit --max-size",
 				 (unsigned long long)r.editions_pruned, r.editions_pruned == 1 ? "" : "s");
@@ -367,12 +372,14 @@ static int run_library(const char *cmd, const char *sub, char **pos, struct args
 		struct folio_check_result r;
 		rc = folio_library_check(lib, print_problem, NULL, &r);
 		if (rc == FOLIO_OK && r.problems == 0)
-			cli_note(1, "%llu editions, %llu files, all good",
-				 (unsigned long long)r.editions, (unsigned long long)r.files);
+			cli_note(1, "%llu edition%s, %llu files, all good",
+				 (unsigned long long)r.editions, r.editions == 1 ? "" : "s",
+				 (unsigned long long)r.files);
 		else if (rc == FOLIO_OK) {
-			cli_error("%llu problem%s in %llu editions (%llu files checked)",
+			cli_error("%llu problem%s in %llu edition%s (%llu files checked)",
 				  (unsigned long long)r.problems, r.problems == 1 ? "" : "s",
-				  (unsigned long long)r.editions, (unsigned long long)r.files);
+				  (unsigned long long)r.editions, r.editions == 1 ? "" : "s",
+				  (unsigned long long)r.files);
 			status = EXIT_REJECTED;
 		}
 	}
