@@ -123,6 +123,14 @@ bool folio_base64_exact(uint8_t *out, size_t want, const char *b64, size_t len);
  * anything but a regular file or one larger than max bytes. */
 int folio_read_small_file(folio_ctx *ctx, const char *path, size_t max,
 			  char **out, size_t *len);
+/* Writes data[0..len) to a new file beside path, "PATH.tmp-XXXXXX" with
+ * the given mode, and fsyncs it; *tmp (malloc'd, the caller frees it)
+ * receives its name.  On failure nothing is left behind. */
+int folio_write_temp(folio_ctx *ctx, const char *path, const void *data, size_t len,
+		     unsigned mode, char **tmp);
+/* fsync of the folder holding path, so that a name just made there
+ * survives a power cut (best effort). */
+void folio_sync_parent(const char *path);
 
 /* ---- key lists: a root key delegates signing (keylist.c) --------------- */
 
@@ -214,6 +222,9 @@ const char *folio_bundle_keylist_sig(const folio_bundle *b, size_t *len);
 int folio_bundle_unpack_hook(folio_bundle *b, const char *dest, int flags,
 			     int (*before_commit)(void *arg, folio_bundle *b, int stagingfd),
 			     void *arg);
+/* Removes name below dirfd, file or folder, best effort: for trees folio
+ * made itself (staging folders, editions); never follows links. */
+void folio_remove_tree(int dirfd, const char *name);
 
 /* ---- articles (article.c) ------------------------------------------------ */
 
@@ -319,6 +330,25 @@ int folio_manifest_decode(folio_ctx *ctx, const char *name, const char *json,
 char *folio_trusted_comment(const struct folio_manifest *m);
 
 bool folio_channel_valid(const char *channel);
+
+/* Strict fields of a signed JSON document (the manifest, a key list).  A
+ * problem is FOLIO_EREJECT "cannot verify 'NAME': WHAT: PROBLEM". */
+struct folio_decoder {
+	folio_ctx *ctx;
+	const char *name; /* the file, for messages */
+	const char *what; /* the document: "manifest", "key list" */
+};
+struct json_t; /* jansson's json_t */
+int folio_decode_fail(struct folio_decoder *d, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* The string field key of obj, at most max bytes, without control
+ * characters (C0, DEL, C1); *out is borrowed from obj. */
+int folio_decode_string(struct folio_decoder *d, struct json_t *obj, const char *key, size_t max,
+			const char **out);
+/* The integer field key of obj, min to max.  present: NULL for a required
+ * field; else set to whether it is there (absent is not a problem). */
+int folio_decode_uint(struct folio_decoder *d, struct json_t *obj, const char *key, uint64_t min,
+		      uint64_t max, uint64_t *out, bool *present);
 
 /* ---- the reader's edition (edition.c) ------------------------------------ */
 

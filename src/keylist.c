@@ -3,7 +3,6 @@
  * that may sign its editions, each for a range of edition numbers.  The
  * list is JSON through jansson, signed like a manifest. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,129 +141,77 @@ static char *keys_comment(const char *channel, uint64_t version, int64_t created
 
 /* ---- decoding ----------------------------------------------------------------- */
 
-struct decoder {
-	folio_ctx *ctx;
-	const char *name;
-};
-
-static int bad(struct decoder *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int bad(struct decoder *d, const char *fmt, ...)
-{
-	char what[700];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	return folio_fail(d->ctx, FOLIO_EREJECT, "cannot verify '%s': key list: %s", d->name, what);
-}
-
-static int get_string(struct decoder *d, json_t *obj, const char *key, size_t max,
-		      const char **out)
-{
-	json_t *v = json_object_get(obj, key);
-	if (v == NULL)
-		return bad(d, "missing field '%s'", key);
-	if (!json_is_string(v))
-		return bad(d, "field '%s' is not a string", key);
-	if (json_string_length(v) > max)
-		return bad(d, "field '%s' is too long", key);
-	const char *s = json_string_value(v);
-	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++)
-		if (*p < 0x20 || *p == 0x7f || (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f))
-			return bad(d, "field '%s' has a control character", key);
-	*out = s;
-	return FOLIO_OK;
-}
-
-/* present: NULL for a required field; else set to whether it is there. */
-static int get_uint(struct decoder *d, json_t *obj, const char *key, uint64_t min, uint64_t max,
-		    uint64_t *out, bool *present)
-{
-	json_t *v = json_object_get(obj, key);
-	if (present != NULL)
-		*present = v != NULL;
-	if (v == NULL)
-		return present != NULL ? FOLIO_OK : bad(d, "missing field '%s'", key);
-	if (!json_is_integer(v))
-		return bad(d, "field '%s' is not an integer", key);
-	json_int_t n = json_integer_value(v);
-	if (n < 0 || (uint64_t)n < min || (uint64_t)n > max)
-		return bad(d, "field '%s' is out of range", key);
-	*out = (uint64_t)n;
-	return FOLIO_OK;
-}
-
-static int decode_key(struct decoder *d, json_t *o, size_t i, struct keylist_key *k)
+static int decode_key(struct folio_decoder *d, json_t *o, size_t i, struct keylist_key *k)
 {
 	if (!json_is_object(o))
-		return bad(d, "key %zu is not an object", i + 1);
+		return folio_decode_fail(d, "key %zu is not an object", i + 1);
 	const char *id, *line;
 	uint64_t revoked = 0;
 	bool has_revoked;
 	int rc;
-	if ((rc = get_string(d, o, "id", 16, &id)) || (rc = get_string(d, o, "key", 56, &line)) ||
-	    (rc = get_uint(d, o, "first", 1, JSON_SAFE_MAX, &k->first, NULL)) ||
-	    (rc = get_uint(d, o, "last", 0, JSON_SAFE_MAX, &k->last, NULL)) ||
-	    (rc = get_uint(d, o, "revoked", 0, JSON_SAFE_MAX, &revoked, &has_revoked)))
+	if ((rc = folio_decode_string(d, o, "id", 16, &id)) ||
+	    (rc = folio_decode_string(d, o, "key", 56, &line)) ||
+	    (rc = folio_decode_uint(d, o, "first", 1, JSON_SAFE_MAX, &k->first, NULL)) ||
+	    (rc = folio_decode_uint(d, o, "last", 0, JSON_SAFE_MAX, &k->last, NULL)) ||
+	    (rc = folio_decode_uint(d, o, "revoked", 0, JSON_SAFE_MAX, &revoked, &has_revoked)))
 		return rc;
 	uint8_t bin[PUBKEY_BYTES];
 	if (!folio_base64_exact(bin, sizeof(bin), line, strlen(line)) || memcmp(bin, "Ed", 2) != 0)
-		return bad(d, "key '%s' is not a minisign Ed25519 public key", id);
+		return folio_decode_fail(d, "key '%s' is not a minisign Ed25519 public key", id);
 	memcpy(k->pub.keyid, bin + 2, 8);
 	memcpy(k->pub.pk, bin + 10, 32);
 	folio_keyid_format(k->pub.id, k->pub.keyid);
 	if (strcmp(id, k->pub.id) != 0)
-		return bad(d, "id '%s' is not the key id of its key (%s)", id, k->pub.id);
+		return folio_decode_fail(d, "id '%s' is not the key id of its key (%s)", id, k->pub.id);
 	k->revoked = has_revoked ? (int64_t)revoked : -1;
 	return FOLIO_OK;
 }
 
-static int decode(struct decoder *d, const char *json, size_t len, struct folio_keylist *kl)
+static int decode(struct folio_decoder *d, const char *json, size_t len, struct folio_keylist *kl)
 {
 	json_error_t err;
 	json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &err);
 	if (root == NULL)
-		return bad(d, "not valid JSON: %s at line %d", err.text, err.line);
+		return folio_decode_fail(d, "not valid JSON: %s at line %d", err.text, err.line);
 	int rc = FOLIO_OK;
 	const char *format, *channel;
 	uint64_t created;
 	json_t *keys;
 	if (!json_is_object(root)) {
-		rc = bad(d, "not a JSON object");
+		rc = folio_decode_fail(d, "not a JSON object");
 		goto out;
 	}
-	if ((rc = get_string(d, root, "format", 32, &format)))
+	if ((rc = folio_decode_string(d, root, "format", 32, &format)))
 		goto out;
 	if (strcmp(format, KEYS_FORMAT_NAME) != 0) {
-		rc = bad(d, "unknown format '%s'", format);
+		rc = folio_decode_fail(d, "unknown format '%s'", format);
 		goto out;
 	}
-	if ((rc = get_string(d, root, "channel", FOLIO_CHANNEL_MAX, &channel)))
+	if ((rc = folio_decode_string(d, root, "channel", FOLIO_CHANNEL_MAX, &channel)))
 		goto out;
 	if (!folio_channel_valid(channel)) {
-		rc = bad(d, "bad channel name '%s'", channel);
+		rc = folio_decode_fail(d, "bad channel name '%s'", channel);
 		goto out;
 	}
-	if ((rc = get_uint(d, root, "version", 1, JSON_SAFE_MAX, &kl->version, NULL)) ||
-	    (rc = get_uint(d, root, "created", 0, JSON_SAFE_MAX, &created, NULL)))
+	if ((rc = folio_decode_uint(d, root, "version", 1, JSON_SAFE_MAX, &kl->version, NULL)) ||
+	    (rc = folio_decode_uint(d, root, "created", 0, JSON_SAFE_MAX, &created, NULL)))
 		goto out;
 	kl->created = (int64_t)created;
 	keys = json_object_get(root, "keys");
 	if (keys == NULL || !json_is_array(keys)) {
-		rc = bad(d, "field 'keys' is missing or not an array");
+		rc = folio_decode_fail(d, "field 'keys' is missing or not an array");
 		goto out;
 	}
 	size_t n = json_array_size(keys);
 	if (n < 1 || n > KEYS_MAX_KEYS) {
-		rc = bad(d, "%zu keys: a list holds 1 to %d", n, KEYS_MAX_KEYS);
+		rc = folio_decode_fail(d, "%zu keys: a list holds 1 to %d", n, KEYS_MAX_KEYS);
 		goto out;
 	}
 	for (size_t i = 0; i < n && rc == FOLIO_OK; i++) {
 		rc = decode_key(d, json_array_get(keys, i), i, &kl->keys[i]);
 		for (size_t j = 0; j < i && rc == FOLIO_OK; j++)
 			if (strcmp(kl->keys[j].pub.id, kl->keys[i].pub.id) == 0)
-				rc = bad(d, "key %s is listed twice", kl->keys[i].pub.id);
+				rc = folio_decode_fail(d, "key %s is listed twice", kl->keys[i].pub.id);
 	}
 	if (rc != FOLIO_OK)
 		goto out;
@@ -311,13 +258,13 @@ static int parse(folio_ctx *ctx, const char *name, const char *json, size_t len,
 	if (kl == NULL)
 		return folio_fail_errno(ctx, ENOMEM, "cannot verify '%s'", name);
 	folio_keyid_format(kl->signer, s.keyid);
-	struct decoder d = {ctx, name};
+	struct folio_decoder d = {ctx, name, "key list"};
 	rc = decode(&d, json, len, kl);
 	char *comment = NULL;
 	if (rc == FOLIO_OK && (comment = keys_comment(kl->channel, kl->version, kl->created)) == NULL)
 		rc = folio_fail_errno(ctx, ENOMEM, "cannot verify '%s'", name);
 	if (rc == FOLIO_OK && strcmp(comment, s.comment) != 0)
-		rc = bad(&d, "trusted comment does not match the list");
+		rc = folio_decode_fail(&d, "trusted comment does not match the list");
 	free(comment);
 	if (rc == FOLIO_OK) {
 		kl->json = malloc(len + 1);
@@ -453,60 +400,16 @@ static int encode(folio_ctx *ctx, const struct folio_keylist *kl, char **out, si
  * over path. */
 static int replace_file(folio_ctx *ctx, const char *path, const char *data, size_t len)
 {
-	size_t size = strlen(path) + 16;
-	char *tmp = malloc(size);
-	if (tmp == NULL)
-		return folio_fail_errno(ctx, ENOMEM, "cannot write '%s'", path);
-	snprintf(tmp, size, "%s.tmp-XXXXXX", path);
-	int fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		int err = errno;
-		free(tmp);
-		return folio_fail_errno(ctx, err, "cannot write '%s'", path);
-	}
-	int err = 0;
-	size_t done = 0;
-	if (fchmod(fd, 0644) != 0)
-		err = errno;
-	while (err == 0 && done < len) {
-		ssize_t n = write(fd, data + done, len - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			err = errno;
-		else
-			done += (size_t)n;
-	}
-	if (err == 0 && fsync(fd) != 0)
-		err = errno;
-	if (close(fd) != 0 && err == 0)
-		err = errno;
-	if (err == 0 && rename(tmp, path) != 0)
-		err = errno;
-	if (err != 0)
+	char *tmp;
+	int rc = folio_write_temp(ctx, path, data, len, 0644, &tmp);
+	if (rc != FOLIO_OK)
+		return rc;
+	if (rename(tmp, path) != 0) {
+		rc = folio_fail_errno(ctx, errno, "cannot write '%s'", path);
 		unlink(tmp);
-	free(tmp);
-	if (err != 0)
-		return folio_fail_errno(ctx, err, "cannot write '%s'", path);
-	return FOLIO_OK;
-}
-
-/* fsync of the folder holding path, so that the new names survive a power
- * cut (best effort: each file is whole either way). */
-static void sync_parent(const char *path)
-{
-	char *copy = strdup(path);
-	if (copy == NULL)
-		return;
-	char *slash = strrchr(copy, '/');
-	if (slash != NULL)
-		slash[slash == copy] = '\0';
-	int fd = open(slash == NULL ? "." : copy, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		fsync(fd);
-		close(fd);
 	}
-	free(copy);
+	free(tmp);
+	return rc;
 }
 
 static int64_t creation_time(folio_ctx *ctx, int *rc)
@@ -594,7 +497,7 @@ static int commit(folio_ctx *ctx, const char *path, const folio_seckey *root, st
 	if (rc == FOLIO_OK)
 		rc = replace_file(ctx, sig_path, sig, siglen);
 	if (rc == FOLIO_OK)
-		sync_parent(path);
+		folio_sync_parent(path);
 	free(json);
 	free(sig);
 	free(comment);

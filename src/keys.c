@@ -100,6 +100,62 @@ int folio_read_small_file(folio_ctx *ctx, const char *path, size_t max,
 	return FOLIO_OK;
 }
 
+int folio_write_temp(folio_ctx *ctx, const char *path, const void *data, size_t len,
+		     unsigned mode, char **tmp)
+{
+	size_t size = strlen(path) + 16;
+	char *name = malloc(size);
+	if (name == NULL)
+		return folio_fail_errno(ctx, ENOMEM, "cannot write '%s'", path);
+	snprintf(name, size, "%s.tmp-XXXXXX", path);
+	int fd = mkostemp(name, O_CLOEXEC);
+	if (fd < 0) {
+		int err = errno;
+		free(name);
+		return folio_fail_errno(ctx, err, "cannot write '%s'", path);
+	}
+	int err = 0;
+	size_t done = 0;
+	if (fchmod(fd, (mode_t)mode) != 0)
+		err = errno;
+	while (err == 0 && done < len) {
+		ssize_t n = write(fd, (const char *)data + done, len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			err = errno;
+		else
+			done += (size_t)n;
+	}
+	if (err == 0 && fsync(fd) != 0)
+		err = errno;
+	if (close(fd) != 0 && err == 0)
+		err = errno;
+	if (err != 0) {
+		unlink(name);
+		free(name);
+		return folio_fail_errno(ctx, err, "cannot write '%s'", path);
+	}
+	*tmp = name;
+	return FOLIO_OK;
+}
+
+void folio_sync_parent(const char *path)
+{
+	char *copy = strdup(path);
+	if (copy == NULL)
+		return;
+	char *slash = strrchr(copy, '/');
+	if (slash != NULL)
+		slash[slash == copy] = '\0';
+	int fd = open(slash == NULL ? "." : copy, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	free(copy);
+}
+
 /* Splits data into lines ending in "\n" or "\r\n" (the last may lack its
  * end).  Refuses NUL and a CR anywhere else.  Returns the line count, or -1
  * with *why set. */
@@ -380,36 +436,6 @@ static char *base64_line(const uint8_t *bin, size_t len)
 	return out;
 }
 
-/* Writes text to a new temporary file beside path; *tmp receives its name. */
-static int write_temp(folio_ctx *ctx, const char *path, const char *text,
-		      mode_t mode, char **tmp)
-{
-	size_t size = strlen(path) + 16;
-	char *name = malloc(size);
-	if (name == NULL)
-		return folio_fail_errno(ctx, ENOMEM, "cannot write '%s'", path);
-	snprintf(name, size, "%s.tmp-XXXXXX", path);
-	int fd = mkostemp(name, O_CLOEXEC);
-	if (fd < 0) {
-		int err = errno;
-		free(name);
-		return folio_fail_errno(ctx, err, "cannot write '%s'", path);
-	}
-	size_t len = strlen(text);
-	int err = 0;
-	if (fchmod(fd, mode) != 0 || write(fd, text, len) != (ssize_t)len || fsync(fd) != 0)
-		err = errno != 0 ? errno : EIO;
-	if (close(fd) != 0 && err == 0)
-		err = errno;
-	if (err != 0) {
-		unlink(name);
-		free(name);
-		return folio_fail_errno(ctx, err, "cannot write '%s'", path);
-	}
-	*tmp = name;
-	return FOLIO_OK;
-}
-
 /* Moves tmp to path; without force, never over an existing file. */
 static int install_file(folio_ctx *ctx, const char *tmp, const char *path, int force)
 {
@@ -496,9 +522,9 @@ int folio_keygen(folio_ctx *ctx, const char *path, const char *passphrase,
 	}
 	snprintf(pub_text, tsize, "untrusted comment: minisign public key %s\n%s\n", id, b64);
 
-	rc = write_temp(ctx, key_path, key_text, 0600, &key_tmp);
+	rc = folio_write_temp(ctx, key_path, key_text, strlen(key_text), 0600, &key_tmp);
 	if (rc == FOLIO_OK)
-		rc = write_temp(ctx, pub_path, pub_text, 0644, &pub_tmp);
+		rc = folio_write_temp(ctx, pub_path, pub_text, strlen(pub_text), 0644, &pub_tmp);
 	if (rc == FOLIO_OK)
 		rc = install_file(ctx, key_tmp, key_path, force);
 	if (rc == FOLIO_OK) {

@@ -102,29 +102,6 @@ static bool is_temp_name(const char *n)
 	return has_random_tail(n, ".tmp-");
 }
 
-/* Removes name below dirfd (a tree the library made); never follows links. */
-static void remove_tree(int dirfd, const char *name)
-{
-	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd >= 0) {
-		DIR *dir = fdopendir(fd);
-		if (dir != NULL) {
-			struct dirent *de;
-			while ((de = readdir(dir)) != NULL) {
-				if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-					continue;
-				if (unlinkat(fd, de->d_name, 0) != 0 && (errno == EISDIR || errno == EPERM))
-					remove_tree(fd, de->d_name);
-			}
-			closedir(dir);
-		} else {
-			close(fd);
-		}
-	}
-	if (unlinkat(dirfd, name, AT_REMOVEDIR) != 0 && errno == ENOTDIR)
-		unlinkat(dirfd, name, 0);
-}
-
 /* The names in dirfd (without . and ..), malloc'd, sorted; NULL when the
  * folder cannot be read (errno set). */
 static int compare_names(const void *a, const void *b)
@@ -836,7 +813,7 @@ static void visit_leftovers(folio_library *lib, bool remove, struct leftovers *l
 			l->count++;
 			l->bytes += tree_bytes(chanfd, sub[j]);
 			if (remove)
-				remove_tree(chanfd, sub[j]);
+				folio_remove_tree(chanfd, sub[j]);
 		}
 		free_names(sub, m);
 		if (chanfd >= 0)
@@ -872,7 +849,7 @@ static void visit_leftovers(folio_library *lib, bool remove, struct leftovers *l
 			}
 			if (remove) {
 				if (S_ISDIR(st.st_mode))
-					remove_tree(hfd, objs[j]);
+					folio_remove_tree(hfd, objs[j]);
 				else
 					unlinkat(hfd, objs[j], 0);
 			}
@@ -1636,7 +1613,7 @@ static int evict(folio_library *lib, struct scan *s, struct edition *e)
 		return folio_fail_errno(lib->ctx, err, "cannot prune '%s/%s/%s'", lib->dir, e->channel, name);
 	}
 	int rc = write_page(lib, s);
-	remove_tree(chanfd, gone);
+	folio_remove_tree(chanfd, gone);
 	close(chanfd);
 	sweep(lib);
 	return rc;

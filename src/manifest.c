@@ -203,57 +203,52 @@ int folio_manifest_encode(folio_ctx *ctx, const struct folio_manifest *m,
 
 /* ---- decoding ------------------------------------------------------------ */
 
-struct decoder {
-	folio_ctx *ctx;
-	const char *name;
-};
-
-static int bad(struct decoder *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int bad(struct decoder *d, const char *fmt, ...)
+int folio_decode_fail(struct folio_decoder *d, const char *fmt, ...)
 {
 	char what[700];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	return folio_fail(d->ctx, FOLIO_EREJECT, "cannot verify '%s': manifest: %s", d->name, what);
+	return folio_fail(d->ctx, FOLIO_EREJECT, "cannot verify '%s': %s: %s", d->name, d->what, what);
 }
 
-static int get_string(struct decoder *d, json_t *obj, const char *key, size_t max,
-		      const char **out)
+int folio_decode_string(struct folio_decoder *d, json_t *obj, const char *key, size_t max,
+			const char **out)
 {
 	json_t *v = json_object_get(obj, key);
 	if (v == NULL)
-		return bad(d, "missing field '%s'", key);
+		return folio_decode_fail(d, "missing field '%s'", key);
 	if (!json_is_string(v))
-		return bad(d, "field '%s' is not a string", key);
+		return folio_decode_fail(d, "field '%s' is not a string", key);
 	const char *s = json_string_value(v);
 	if (json_string_length(v) > max)
-		return bad(d, "field '%s' is too long", key);
+		return folio_decode_fail(d, "field '%s' is too long", key);
 	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++)
 		if (*p < 0x20 || *p == 0x7f || (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f))
-			return bad(d, "field '%s' has a control character", key);
+			return folio_decode_fail(d, "field '%s' has a control character", key);
 	*out = s;
 	return FOLIO_OK;
 }
 
-static int get_uint(struct decoder *d, json_t *obj, const char *key, uint64_t min,
-		    uint64_t max, uint64_t *out)
+int folio_decode_uint(struct folio_decoder *d, json_t *obj, const char *key, uint64_t min,
+		      uint64_t max, uint64_t *out, bool *present)
 {
 	json_t *v = json_object_get(obj, key);
+	if (present != NULL)
+		*present = v != NULL;
 	if (v == NULL)
-		return bad(d, "missing field '%s'", key);
+		return present != NULL ? FOLIO_OK : folio_decode_fail(d, "missing field '%s'", key);
 	if (!json_is_integer(v))
-		return bad(d, "field '%s' is not an integer", key);
+		return folio_decode_fail(d, "field '%s' is not an integer", key);
 	json_int_t n = json_integer_value(v);
 	if (n < 0 || (uint64_t)n < min || (uint64_t)n > max)
-		return bad(d, "field '%s' is out of range", key);
+		return folio_decode_fail(d, "field '%s' is out of range", key);
 	*out = (uint64_t)n;
 	return FOLIO_OK;
 }
 
-static char *dup_or_fail(struct decoder *d, const char *s, int *rc)
+static char *dup_or_fail(struct folio_decoder *d, const char *s, int *rc)
 {
 	char *copy = strdup(s);
 	if (copy == NULL)
@@ -263,7 +258,7 @@ static char *dup_or_fail(struct decoder *d, const char *s, int *rc)
 
 /* Every path can be installed: none twice, none also a folder of another,
  * no two that one FAT or exFAT stick would store as one. */
-static int check_path_set(struct decoder *d, const struct folio_manifest *m)
+static int check_path_set(struct folio_decoder *d, const struct folio_manifest *m)
 {
 	char **paths = malloc(m->nfiles * sizeof(*paths) + 1);
 	if (paths == NULL)
@@ -278,29 +273,29 @@ static int check_path_set(struct decoder *d, const struct folio_manifest *m)
 	if (r > 0) {
 		char what[600];
 		folio_path_clash_describe(&clash, what, sizeof(what));
-		return bad(d, "%s", what);
+		return folio_decode_fail(d, "%s", what);
 	}
 	return FOLIO_OK;
 }
 
-static int decode_file(struct decoder *d, json_t *o, struct folio_file *f)
+static int decode_file(struct folio_decoder *d, json_t *o, struct folio_file *f)
 {
 	const folio_ctx *ctx = d->ctx;
 	if (!json_is_object(o))
-		return bad(d, "a file entry is not an object");
+		return folio_decode_fail(d, "a file entry is not an object");
 	const char *path, *hex, *type, *mode, *layer;
 	int rc;
-	if ((rc = get_string(d, o, "path", ctx->limits[FOLIO_LIMIT_PATH_LENGTH], &path)) ||
-	    (rc = get_string(d, o, "blake2b", 64, &hex)) ||
-	    (rc = get_string(d, o, "type", MEDIA_TYPE_MAX, &type)) ||
-	    (rc = get_string(d, o, "mode", 4, &mode)) ||
-	    (rc = get_string(d, o, "layer", 5, &layer)))
+	if ((rc = folio_decode_string(d, o, "path", ctx->limits[FOLIO_LIMIT_PATH_LENGTH], &path)) ||
+	    (rc = folio_decode_string(d, o, "blake2b", 64, &hex)) ||
+	    (rc = folio_decode_string(d, o, "type", MEDIA_TYPE_MAX, &type)) ||
+	    (rc = folio_decode_string(d, o, "mode", 4, &mode)) ||
+	    (rc = folio_decode_string(d, o, "layer", 5, &layer)))
 		return rc;
 	const char *why = folio_path_problem(path, ctx->limits[FOLIO_LIMIT_PATH_LENGTH],
 					     (unsigned)ctx->limits[FOLIO_LIMIT_PATH_DEPTH]);
 	if (why != NULL)
-		return bad(d, "unsafe path '%s': %s", path, why);
-	if ((rc = get_uint(d, o, "size", 0, JSON_SAFE_MAX, &f->size)))
+		return folio_decode_fail(d, "unsafe path '%s': %s", path, why);
+	if ((rc = folio_decode_uint(d, o, "size", 0, JSON_SAFE_MAX, &f->size, NULL)))
 		return rc;
 	if (f->size > ctx->limits[FOLIO_LIMIT_FILE_SIZE])
 		return folio_fail(d->ctx, FOLIO_EREJECT,
@@ -308,11 +303,11 @@ static int decode_file(struct decoder *d, json_t *o, struct folio_file *f)
 				  d->name, path, (unsigned long long)f->size,
 				  (unsigned long long)ctx->limits[FOLIO_LIMIT_FILE_SIZE]);
 	if (folio_unhex(f->hash, FOLIO_HASH_BYTES, hex) != 0)
-		return bad(d, "bad blake2b of '%s'", path);
+		return folio_decode_fail(d, "bad blake2b of '%s'", path);
 	if (strcmp(mode, "0644") != 0 && strcmp(mode, "0755") != 0)
-		return bad(d, "mode of '%s' is not 0644 or 0755", path);
+		return folio_decode_fail(d, "mode of '%s' is not 0644 or 0755", path);
 	if (strcmp(layer, "text") != 0 && strcmp(layer, "media") != 0)
-		return bad(d, "layer of '%s' is not text or media", path);
+		return folio_decode_fail(d, "layer of '%s' is not text or media", path);
 	f->mode = mode[1] == '7' ? 0755 : 0644;
 	memcpy(f->hex, hex, sizeof(f->hex));
 	f->path = dup_or_fail(d, path, &rc);
@@ -329,47 +324,47 @@ static int compare_path_ptrs(const void *a, const void *b)
 }
 
 /* An optional string field: absent is fine, anything else is checked. */
-static int get_optional_string(struct decoder *d, json_t *obj, const char *key, size_t max,
+static int get_optional_string(struct folio_decoder *d, json_t *obj, const char *key, size_t max,
 			       const char **out)
 {
 	*out = NULL;
-	return json_object_get(obj, key) == NULL ? FOLIO_OK : get_string(d, obj, key, max, out);
+	return json_object_get(obj, key) == NULL ? FOLIO_OK : folio_decode_string(d, obj, key, max, out);
 }
 
 /* A path an article names must be one of the edition's files, so that a
  * reader page built from the list links only to what was verified. */
-static int check_listed(struct decoder *d, char **sorted, size_t n, const char *key,
+static int check_listed(struct folio_decoder *d, char **sorted, size_t n, const char *key,
 			const char *path)
 {
 	if (path != NULL && bsearch(&path, sorted, n, sizeof(*sorted), compare_path_ptrs) == NULL)
-		return bad(d, "article field '%s' names '%s', which is not a file of the edition",
-			   key, path);
+		return folio_decode_fail(d, "article field '%s' names '%s', which is not a file of the edition",
+					 key, path);
 	return FOLIO_OK;
 }
 
-static int decode_article(struct decoder *d, json_t *o, char **sorted, size_t n,
+static int decode_article(struct folio_decoder *d, json_t *o, char **sorted, size_t n,
 			  struct folio_article *a)
 {
 	if (!json_is_object(o))
-		return bad(d, "an article entry is not an object");
+		return folio_decode_fail(d, "an article entry is not an object");
 	size_t path_max = d->ctx->limits[FOLIO_LIMIT_PATH_LENGTH];
 	const char *path, *source, *title, *lang, *dir, *date, *author, *summary, *image, *thumb;
 	uint64_t words;
 	int rc;
-	if ((rc = get_string(d, o, "path", path_max, &path)) ||
+	if ((rc = folio_decode_string(d, o, "path", path_max, &path)) ||
 	    (rc = get_optional_string(d, o, "source", path_max, &source)) ||
-	    (rc = get_string(d, o, "title", FOLIO_TITLE_MAX, &title)) ||
+	    (rc = folio_decode_string(d, o, "title", FOLIO_TITLE_MAX, &title)) ||
 	    (rc = get_optional_string(d, o, "lang", 35, &lang)) ||
-	    (rc = get_string(d, o, "dir", 3, &dir)) ||
+	    (rc = folio_decode_string(d, o, "dir", 3, &dir)) ||
 	    (rc = get_optional_string(d, o, "date", 20, &date)) ||
 	    (rc = get_optional_string(d, o, "author", 256, &author)) ||
 	    (rc = get_optional_string(d, o, "summary", 600, &summary)) ||
 	    (rc = get_optional_string(d, o, "image", path_max, &image)) ||
 	    (rc = get_optional_string(d, o, "thumbnail", path_max, &thumb)) ||
-	    (rc = get_uint(d, o, "words", 0, JSON_SAFE_MAX, &words)))
+	    (rc = folio_decode_uint(d, o, "words", 0, JSON_SAFE_MAX, &words, NULL)))
 		return rc;
 	if (strcmp(dir, "ltr") != 0 && strcmp(dir, "rtl") != 0)
-		return bad(d, "dir of article '%s' is not ltr or rtl", path);
+		return folio_decode_fail(d, "dir of article '%s' is not ltr or rtl", path);
 	if ((rc = check_listed(d, sorted, n, "path", path)) ||
 	    (rc = check_listed(d, sorted, n, "image", image)) ||
 	    (rc = check_listed(d, sorted, n, "thumbnail", thumb)))
@@ -386,15 +381,15 @@ static int decode_article(struct decoder *d, json_t *o, char **sorted, size_t n,
 
 /* "articles" was room for later versions in the first readers; its entries
  * are now checked as strictly as files: a reader page is built from them. */
-static int decode_articles(struct decoder *d, json_t *articles, struct folio_manifest *m)
+static int decode_articles(struct folio_decoder *d, json_t *articles, struct folio_manifest *m)
 {
 	if (articles == NULL)
 		return FOLIO_OK;
 	if (!json_is_array(articles))
-		return bad(d, "field 'articles' is not an array");
+		return folio_decode_fail(d, "field 'articles' is not an array");
 	size_t n = json_array_size(articles);
 	if (n > m->nfiles)
-		return bad(d, "more articles than files");
+		return folio_decode_fail(d, "more articles than files");
 	if (n == 0)
 		return FOLIO_OK;
 	char **sorted = malloc(m->nfiles * sizeof(*sorted) + 1);
@@ -415,34 +410,34 @@ static int decode_articles(struct decoder *d, json_t *articles, struct folio_man
 	return rc;
 }
 
-static int decode_root(struct decoder *d, json_t *root, struct folio_manifest *m)
+static int decode_root(struct folio_decoder *d, json_t *root, struct folio_manifest *m)
 {
 	folio_ctx *ctx = d->ctx;
 	if (!json_is_object(root))
-		return bad(d, "not a JSON object");
+		return folio_decode_fail(d, "not a JSON object");
 	const char *format, *channel, *title;
 	int rc;
-	if ((rc = get_string(d, root, "format", 32, &format)))
+	if ((rc = folio_decode_string(d, root, "format", 32, &format)))
 		return rc;
 	if (strcmp(format, FOLIO_FORMAT_NAME) != 0)
-		return bad(d, "unknown format '%s'", format);
-	if ((rc = get_string(d, root, "channel", FOLIO_CHANNEL_MAX, &channel)) ||
-	    (rc = get_string(d, root, "title", FOLIO_TITLE_MAX, &title)))
+		return folio_decode_fail(d, "unknown format '%s'", format);
+	if ((rc = folio_decode_string(d, root, "channel", FOLIO_CHANNEL_MAX, &channel)) ||
+	    (rc = folio_decode_string(d, root, "title", FOLIO_TITLE_MAX, &title)))
 		return rc;
 	if (!folio_channel_valid(channel))
-		return bad(d, "bad channel name '%s'", channel);
+		return folio_decode_fail(d, "bad channel name '%s'", channel);
 	uint64_t created, expires;
-	if ((rc = get_uint(d, root, "edition", 1, JSON_SAFE_MAX, &m->edition)) ||
-	    (rc = get_uint(d, root, "created", 0, JSON_SAFE_MAX, &created)) ||
-	    (rc = get_uint(d, root, "expires", 0, JSON_SAFE_MAX, &expires)))
+	if ((rc = folio_decode_uint(d, root, "edition", 1, JSON_SAFE_MAX, &m->edition, NULL)) ||
+	    (rc = folio_decode_uint(d, root, "created", 0, JSON_SAFE_MAX, &created, NULL)) ||
+	    (rc = folio_decode_uint(d, root, "expires", 0, JSON_SAFE_MAX, &expires, NULL)))
 		return rc;
 	if (expires <= created)
-		return bad(d, "expires is not after created");
+		return folio_decode_fail(d, "expires is not after created");
 	m->created = (int64_t)created;
 	m->expires = (int64_t)expires;
 	json_t *files = json_object_get(root, "files");
 	if (files == NULL || !json_is_array(files))
-		return bad(d, "field 'files' is missing or not an array");
+		return folio_decode_fail(d, "field 'files' is missing or not an array");
 	size_t n = json_array_size(files);
 	if (n > ctx->limits[FOLIO_LIMIT_FILE_COUNT])
 		return folio_fail(ctx, FOLIO_EREJECT,
@@ -477,7 +472,7 @@ static int decode_root(struct decoder *d, json_t *root, struct folio_manifest *m
 int folio_manifest_decode(folio_ctx *ctx, const char *name, const char *json,
 			  size_t len, struct folio_manifest *m)
 {
-	struct decoder d = {ctx, name};
+	struct folio_decoder d = {ctx, name, "manifest"};
 	memset(m, 0, sizeof(*m));
 	if (len > ctx->limits[FOLIO_LIMIT_MANIFEST_SIZE])
 		return folio_fail(ctx, FOLIO_EREJECT,

@@ -645,24 +645,6 @@ static void remove_stale_temps(const char *out)
 	free(copy);
 }
 
-/* fsync of the folder holding path (best effort: the bundle is whole
- * either way, only its name may be lost to a power cut). */
-static void sync_parent(const char *path)
-{
-	char *copy = strdup(path);
-	if (copy == NULL)
-		return;
-	char *slash = strrchr(copy, '/');
-	if (slash != NULL)
-		slash[slash == copy] = '\0';
-	int fd = open(slash == NULL ? "." : copy, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		fsync(fd);
-		close(fd);
-	}
-	free(copy);
-}
-
 /* A new temporary file "OUT.tmp-XXXXXX" (name in tmp), locked while this
  * process lives so that no other run takes it for stale; -1 and errno. */
 static int make_temp(char *tmp, size_t size, const char *out)
@@ -798,7 +780,7 @@ static int pack(folio_ctx *ctx, const char *src, const folio_seckey *key,
 				? folio_fail(ctx, FOLIO_EUSAGE, "cannot write '%s': it exists (use --force to replace it)", out)
 				: folio_fail_errno(ctx, errno, "cannot write '%s'", out);
 		else
-			sync_parent(out); /* the new name survives a power cut too */
+			folio_sync_parent(out); /* the new name survives a power cut too */
 	}
 	/* closed (and unlocked) only now: a temporary file is never unlocked
 	 * while it still has its temporary name */

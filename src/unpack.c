@@ -947,7 +947,7 @@ int folio_bundle_verify(folio_bundle *b)
 /* ---- staging and the final rename ------------------------------------------ */
 
 /* Removes name below dirfd, a tree folio made itself; never follows links. */
-static void remove_tree(int dirfd, const char *name)
+void folio_remove_tree(int dirfd, const char *name)
 {
 	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd >= 0) {
@@ -958,7 +958,7 @@ static void remove_tree(int dirfd, const char *name)
 				if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 					continue;
 				if (unlinkat(fd, de->d_name, 0) != 0 && (errno == EISDIR || errno == EPERM))
-					remove_tree(fd, de->d_name);
+					folio_remove_tree(fd, de->d_name);
 			}
 			closedir(dir);
 		} else {
@@ -1023,7 +1023,7 @@ static void remove_stale_staging(struct staging *s)
 		if (sfd < 0)
 			continue;
 		if (flock(sfd, LOCK_EX | LOCK_NB) == 0)
-			remove_tree(s->parentfd, n);
+			folio_remove_tree(s->parentfd, n);
 		close(sfd);
 	}
 	closedir(dir);
@@ -1110,7 +1110,7 @@ static int rename_exchange_fallback(struct staging *s)
 		r = renameat(s->parentfd, s->name, s->parentfd, s->dest_base);
 		int err = errno;
 		if (r == 0)
-			remove_tree(s->parentfd, old);
+			folio_remove_tree(s->parentfd, old);
 		else
 			(void)renameat(s->parentfd, old, s->parentfd, s->dest_base); /* back */
 		errno = err;
@@ -1139,7 +1139,7 @@ static int commit(folio_bundle *b, const char *dest, struct staging *s, bool rep
 		else if (r != 0 && errno == ENOENT)
 			r = renameat2(s->parentfd, s->name, s->parentfd, s->dest_base, RENAME_NOREPLACE);
 		else if (r == 0)
-			remove_tree(s->parentfd, s->name);
+			folio_remove_tree(s->parentfd, s->name);
 		if (r != 0 && errno == EINVAL) /* ENOENT above, on a file system without renameat2 */
 			r = rename_noreplace_fallback(s);
 	}
@@ -1241,7 +1241,7 @@ int folio_bundle_unpack_hook(folio_bundle *b, const char *dest, int flags,
 	if (s.fd >= 0)
 		close(s.fd);
 	if (s.name != NULL)
-		remove_tree(s.parentfd, s.name);
+		folio_remove_tree(s.parentfd, s.name);
 	if (s.parentfd >= 0)
 		close(s.parentfd);
 	free(s.name);

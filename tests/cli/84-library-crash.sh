@@ -34,28 +34,9 @@ for e in 1 2 3; do
 done
 lib_pack s1 key.key sport 1 p1.folio
 
-FS_CALLS='/^(openat|open|creat|mkdirat|mkdir|fchmod|fchmodat|chmod|write|pwrite64|writev|rename|renameat|renameat2|unlink|unlinkat|rmdir|syncfs|fsync|fdatasync|ftruncate|linkat|link)$'
-# mutation_points CMD...: "SYSCALL N" for each call of CMD that changes a file
-mutation_points() {
-	strace -qq -o "$SCRATCH/trace" -e trace="$FS_CALLS" "$@" >/dev/null 2>&1 ||
-		fail "strace $*: status $?"
-	awk -F'(' '/^[a-z0-9_]+\(/ {
-		n[$1]++
-		if ($1 ~ /^open/ && $0 !~ /O_CREAT|O_WRONLY|O_RDWR/) next
-		if ($1 ~ /^write/ && $0 ~ /^write(v)?\([12],/) next
-		print $1, n[$1]
-	}' "$SCRATCH/trace"
-}
-# kill_at SYSCALL N CMD...: CMD SIGKILLed as it enters its Nth SYSCALL
-kill_at() {
-	local sc=$1 n=$2 st
-	shift 2
-	LAST_CMD="$* (killed at $sc #$n)"
-	(strace -qq -o /dev/null -e trace="$sc" -e inject="$sc:signal=KILL:when=$n" "$@" >"$OUT" 2>"$ERR"
-		exit $?) 2>/dev/null
-	st=$?
-	[ $st = 137 ] || { show_last; fail "strace did not kill at $sc #$n (status $st)"; }
-}
+# (an open for writing counts as a change too)
+MUTATION_OPENS='O_CREAT|O_WRONLY|O_RDWR'
+
 # after_kill WHAT MUST MAY: the library is consistent; the editions in MUST
 # are present; any other edition present is in MAY; check passes.
 after_kill() {

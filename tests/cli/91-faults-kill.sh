@@ -387,32 +387,6 @@ done
 # below check memory errors only (every other test checks leaks too).
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 
-# mutation_points CMD...: runs CMD once under strace and prints, one per line,
-# "SYSCALL N" for each call that changes a file (the Nth call of SYSCALL),
-# from the first such call on.
-FS_CALLS='/^(openat|open|creat|mkdirat|mkdir|fchmod|fchmodat|chmod|write|pwrite64|writev|rename|renameat|renameat2|unlink|unlinkat|rmdir|syncfs|fsync|fdatasync|ftruncate|linkat|link)$'
-mutation_points() {
-	strace -qq -o "$SCRATCH/trace" -e trace="$FS_CALLS" "$@" >/dev/null 2>&1 ||
-		fail "strace $*: status $?"
-	awk -F'(' '/^[a-z0-9_]+\(/ {
-		n[$1]++
-		if ($1 ~ /^open/ && $0 !~ /O_CREAT/) next       # reads nothing changes
-		if ($1 ~ /^write/ && $0 ~ /^write(v)?\([12],/) next  # stdout, stderr
-		print $1, n[$1]
-	}' "$SCRATCH/trace"
-}
-
-# kill_at SYSCALL N CMD...: runs CMD, SIGKILLed as it enters its Nth SYSCALL.
-kill_at() {
-	local sc=$1 n=$2 st
-	shift 2
-	LAST_CMD="$* (killed at $sc #$n)"
-	(strace -qq -o /dev/null -e trace="$sc" -e inject="$sc:signal=KILL:when=$n" "$@" >"$OUT" 2>"$ERR"
-		exit $?) 2>/dev/null
-	st=$?
-	[ $st = 137 ] || { show_last; fail "strace did not kill at $sc #$n (status $st)"; }
-}
-
 if ! command -v strace >/dev/null 2>&1; then
 	echo "note: strace is not installed: the kill before each file-changing call is not run"
 elif ! strace -qq -o /dev/null true 2>/dev/null; then

@@ -376,6 +376,35 @@ mount_fs() {
 	MOUNTS+=("$PWD/$dir")
 }
 
+# ---- killing a command before each file-changing call (strace) -------------
+
+FS_CALLS='/^(openat|open|creat|mkdirat|mkdir|fchmod|fchmodat|chmod|write|pwrite64|writev|rename|renameat|renameat2|unlink|unlinkat|rmdir|syncfs|fsync|fdatasync|ftruncate|linkat|link)$'
+# mutation_points CMD...: runs CMD once under strace and prints, one per line,
+# "SYSCALL N" for each call that changes a file (the Nth call of SYSCALL).
+# An open counts when its flags match MUTATION_OPENS (a regex; O_CREAT unless
+# set).
+mutation_points() {
+	strace -qq -o "$SCRATCH/trace" -e trace="$FS_CALLS" "$@" >/dev/null 2>&1 ||
+		fail "strace $*: status $?"
+	awk -v opens="${MUTATION_OPENS:-O_CREAT}" -F'(' '/^[a-z0-9_]+\(/ {
+		n[$1]++
+		if ($1 ~ /^open/ && $0 !~ opens) next                # opens that change nothing
+		if ($1 ~ /^write/ && $0 ~ /^write(v)?\([12],/) next  # stdout, stderr
+		print $1, n[$1]
+	}' "$SCRATCH/trace"
+}
+
+# kill_at SYSCALL N CMD...: runs CMD, SIGKILLed as it enters its Nth SYSCALL.
+kill_at() {
+	local sc=$1 n=$2 st
+	shift 2
+	LAST_CMD="$* (killed at $sc #$n)"
+	(strace -qq -o /dev/null -e trace="$sc" -e inject="$sc:signal=KILL:when=$n" "$@" >"$OUT" 2>"$ERR"
+		exit $?) 2>/dev/null
+	st=$?
+	[ $st = 137 ] || { show_last; fail "strace did not kill at $sc #$n (status $st)"; }
+}
+
 # browser_edition: for the browser tests (95, 96).  Packs fixtures/edition
 # (no index.html of its own, so folio-pack makes the edition page) with the
 # test key into src/ -> news.folio -> dest/, writes the expectations both
