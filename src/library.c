@@ -833,30 +833,22 @@ static void visit_leftovers(folio_library *lib, bool remove, struct leftovers *l
 	int objfd = openat(lib->metafd, OBJECTS_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	names = objfd >= 0 ? list_dir(objfd, ".", &n) : NULL;
 	for (size_t i = 0; names != NULL && i < n; i++) {
-		int hfd = openat(objfd, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		size_t m;
-		char **objs = hfd >= 0 ? list_dir(hfd, ".", &m) : NULL;
-		for (size_t j = 0; objs != NULL && j < m; j++) {
-			struct stat st;
-			if (fstatat(hfd, objs[j], &st, AT_SYMLINK_NOFOLLOW) != 0)
-				continue;
-			if (st.st_nlink > 1 && !is_temp_name(objs[j]) && S_ISREG(st.st_mode))
-				continue;
-			/* an object counts only once nothing else links it */
-			if (st.st_nlink <= 1 || !S_ISREG(st.st_mode)) {
-				l->count++;
-				l->bytes += (uint64_t)st.st_size;
-			}
-			if (remove) {
-				if (S_ISDIR(st.st_mode))
-					folio_remove_tree(hfd, objs[j]);
-				else
-					unlinkat(hfd, objs[j], 0);
-			}
+		struct stat st;
+		if (fstatat(objfd, names[i], &st, AT_SYMLINK_NOFOLLOW) != 0)
+			continue;
+		if (st.st_nlink > 1 && !is_temp_name(names[i]) && S_ISREG(st.st_mode))
+			continue;
+		/* an object counts only once nothing else links it */
+		if (st.st_nlink <= 1 || !S_ISREG(st.st_mode)) {
+			l->count++;
+			l->bytes += S_ISDIR(st.st_mode) ? tree_bytes(objfd, names[i]) : (uint64_t)st.st_size;
 		}
-		free_names(objs, m);
-		if (hfd >= 0)
-			close(hfd);
+		if (remove) {
+			if (S_ISDIR(st.st_mode))
+				folio_remove_tree(objfd, names[i]);
+			else
+				unlinkat(objfd, names[i], 0);
+		}
 	}
 	free_names(names, n);
 	if (objfd >= 0)
@@ -1203,14 +1195,10 @@ static int share_files(void *arg, folio_bundle *b, int stagingfd)
 		uint64_t size;
 		unsigned mode;
 		(void)folio_bundle_file(b, i, &path, &size, NULL, &hex, &mode);
-		char hh[3] = {hex[0], hex[1], '\0'};
 		char obj[128], tmp[PATH_MAX + 64];
 		if (strlen(path) >= PATH_MAX)
 			continue; /* kept as a copy */
-		snprintf(obj, sizeof(obj), "%s/%s%s", hh, hex, mode == 0755 ? ".x" : "");
-		if (mkdirat(in->objfd, hh, 0755) != 0 && errno != EEXIST)
-			return folio_fail_errno(lib->ctx, errno, "cannot share files in '%s/" META_DIR "/" OBJECTS_DIR "'",
-						lib->dir);
+		snprintf(obj, sizeof(obj), "%s%s", hex, mode == 0755 ? ".x" : "");
 		struct stat ost, fst;
 		if (fstatat(stagingfd, path, &fst, AT_SYMLINK_NOFOLLOW) != 0)
 			return folio_fail_errno(lib->ctx, errno, "cannot share '%s'", path);
