@@ -219,6 +219,9 @@ const char *folio_bundle_keylist_sig(const folio_bundle *b, size_t *len);
 /* A flag for folio_bundle_unpack_hook() beside FOLIO_FORCE: replace dest
  * whatever edition it holds (the library has applied its own policy). */
 #define FOLIO_UNPACK_REPLACE_ANY 0x100
+/* Another: dest's parent folder must not be a symbolic link (the library's
+ * DIR/CHANNEL: writing through one would write outside the library). */
+#define FOLIO_UNPACK_PARENT_NOFOLLOW 0x200
 int folio_bundle_unpack_hook(folio_bundle *b, const char *dest, int flags,
 			     int (*before_commit)(void *arg, folio_bundle *b, int stagingfd),
 			     void *arg);

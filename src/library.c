@@ -374,6 +374,23 @@ static const struct root *find_root(const folio_library *lib, const char *channe
 
 /* ---- open and close ------------------------------------------------------------ */
 
+/* flock(fd, op), saying once (*told) that the library is busy before it waits. */
+static int take_lock(folio_library *lib, int fd, int op,
+		     void (*waiting)(void *arg, const char *dir), void *arg, bool *told)
+{
+	if (flock(fd, op | LOCK_NB) == 0)
+		return FOLIO_OK;
+	if (errno != EWOULDBLOCK && errno != EINTR)
+		return folio_fail_errno(lib->ctx, errno, "cannot lock the library '%s'", lib->dir);
+	if (!*told && waiting != NULL)
+		waiting(arg, lib->dir);
+	*told = true;
+	while (flock(fd, op) != 0)
+		if (errno != EINTR)
+			return folio_fail_errno(lib->ctx, errno, "cannot lock the library '%s'", lib->dir);
+	return FOLIO_OK;
+}
+
 int folio_library_open(folio_ctx *ctx, const char *dir, int flags,
 		       void (*waiting)(void *arg, const char *dir), void *arg,
 		       folio_library **out)
@@ -427,29 +444,25 @@ int folio_library_open(folio_ctx *ctx, const char *dir, int flags,
 		rc = folio_fail_errno(ctx, errno, "cannot make '%s/" META_DIR "/" OBJECTS_DIR "'", dir);
 		goto out;
 	}
+	/* O_NONBLOCK: a FIFO planted as the lock must not hang the open */
 	lib->lockfd = openat(lib->metafd, LOCK_NAME,
-			     (lib->write ? O_RDWR | O_CREAT : O_RDONLY) | O_NOFOLLOW | O_CLOEXEC, 0644);
+			     (lib->write ? O_RDWR | O_CREAT : O_RDONLY) | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+			     0644);
 	if (lib->lockfd < 0 && errno == ENOENT) /* read-only: lock the folder itself */
 		lib->lockfd = dup(lib->metafd);
 	if (lib->lockfd < 0) {
 		rc = folio_fail_errno(ctx, errno, "cannot open '%s/" META_DIR "/" LOCK_NAME "'", dir);
 		goto out;
 	}
-	int op = lib->write ? LOCK_EX : LOCK_SH;
-	if (flock(lib->lockfd, op | LOCK_NB) != 0) {
-		if (errno != EWOULDBLOCK) {
-			rc = folio_fail_errno(ctx, errno, "cannot lock the library '%s'", dir);
-			goto out;
-		}
-		if (waiting != NULL)
-			waiting(arg, dir);
-		while (flock(lib->lockfd, op) != 0) {
-			if (errno != EINTR) {
-				rc = folio_fail_errno(ctx, errno, "cannot lock the library '%s'", dir);
-				goto out;
-			}
-		}
-	}
+	/* A reader that finds no lock file locks the folder instead (it may not
+	 * make one), so a writer takes both, the lock file first: readers hold
+	 * one of the two and wait for nothing else, so no order deadlocks. */
+	bool told = false;
+	rc = take_lock(lib, lib->lockfd, lib->write ? LOCK_EX : LOCK_SH, waiting, arg, &told);
+	if (rc == FOLIO_OK && lib->write)
+		rc = take_lock(lib, lib->metafd, LOCK_EX, waiting, arg, &told);
+	if (rc != FOLIO_OK)
+		goto out;
 	load_state(lib);
 out:
 	if (rc != FOLIO_OK) {
@@ -687,7 +700,9 @@ static void usage_walk(struct usage *u, int dirfd, bool in_objects, int depth)
 {
 	if (depth > 64)
 		return;
-	int fd = dup(dirfd);
+	/* a new open file description: a dup would share dirfd's offset, left
+	 * at the end, and the next walk of the same folder would see nothing */
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
 	if (dir == NULL) {
 		if (fd >= 0)
@@ -1057,6 +1072,7 @@ int folio_library_trust_remove(folio_library *lib, const char *channel)
 
 struct install {
 	folio_library *lib;
+	const char *path;   /* the bundle, for messages */
 	int objfd;
 	bool sharing;       /* hard links work here (so far) */
 	bool tried;         /* a link was attempted */
@@ -1189,6 +1205,19 @@ static int share_files(void *arg, folio_bundle *b, int stagingfd)
 {
 	struct install *in = arg;
 	folio_library *lib = in->lib;
+	/* opened (made, if it went missing) only now: a bundle refused while it
+	 * is read leaves the library as it was */
+	in->objfd = openat(lib->metafd, OBJECTS_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (in->objfd < 0 && errno == ENOENT && mkdirat(lib->metafd, OBJECTS_DIR, 0755) == 0)
+		in->objfd = openat(lib->metafd, OBJECTS_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (in->objfd < 0 && (errno == ENOTDIR || errno == ELOOP))
+		return folio_fail(lib->ctx, FOLIO_EUSAGE,
+				  "cannot install '%s': '%s/" META_DIR "/" OBJECTS_DIR "' is not a folder "
+				  "(a symbolic link or a file?); the library writes only inside '%s': move it away",
+				  in->path, lib->dir, lib->dir);
+	if (in->objfd < 0)
+		return folio_fail_errno(lib->ctx, errno, "cannot open '%s/" META_DIR "/" OBJECTS_DIR "'",
+					lib->dir);
 	size_t n = folio_bundle_file_count(b);
 	for (size_t i = 0; i < n && in->sharing; i++) {
 		const char *path, *hex;
@@ -1372,7 +1401,7 @@ int folio_library_install(folio_library *lib, const char *path,
 	folio_bundle *b = NULL;
 	struct folio_keylist *stored = NULL;
 	lib->unknown_key[0] = '\0';
-	struct install in = {.lib = lib, .objfd = -1, .sharing = true};
+	struct install in = {.lib = lib, .path = path, .objfd = -1, .sharing = true};
 	bool made_channel = false;
 	char *dest = NULL;
 	rc = folio_bundle_open_opts(lib->ctx, path, &oo, &b);
@@ -1492,19 +1521,30 @@ int folio_library_install(folio_library *lib, const char *path,
 		rc = folio_fail_errno(lib->ctx, errno, "cannot make '%s/%s'", lib->dir, channel);
 		goto out;
 	}
-	in.objfd = openat(lib->metafd, OBJECTS_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (in.objfd < 0 && errno == ENOENT && mkdirat(lib->metafd, OBJECTS_DIR, 0755) == 0)
-		in.objfd = openat(lib->metafd, OBJECTS_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	in.buf = malloc(SHARE_BUF);
-	if (in.objfd < 0 || in.buf == NULL) {
-		rc = folio_fail_errno(lib->ctx, in.buf ? errno : ENOMEM,
-				      "cannot open '%s/" META_DIR "/" OBJECTS_DIR "'", lib->dir);
+	/* a symbolic link planted as DIR/CHANNEL would take the edition outside
+	 * the library (the unpack opens it with O_NOFOLLOW too, for a swap
+	 * after this look) */
+	if (fstatat(lib->dirfd, channel, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode)) {
+		rc = folio_fail(lib->ctx, FOLIO_EUSAGE,
+				"cannot install '%s': '%s/%s' is not a folder (a symbolic link or a file?); "
+				"the library writes only inside '%s': move it away",
+				path, lib->dir, channel, lib->dir);
 		goto out;
 	}
-	rc = folio_bundle_unpack_hook(b, dest, there ? FOLIO_FORCE | FOLIO_UNPACK_REPLACE_ANY : 0,
-				      share_files, &in);
-	if (rc != FOLIO_OK)
+	in.buf = malloc(SHARE_BUF);
+	if (in.buf == NULL) {
+		rc = folio_fail_errno(lib->ctx, ENOMEM, "cannot install '%s'", path);
 		goto out;
+	}
+	rc = folio_bundle_unpack_hook(b, dest,
+				      (there ? FOLIO_FORCE | FOLIO_UNPACK_REPLACE_ANY : 0) |
+					      FOLIO_UNPACK_PARENT_NOFOLLOW,
+				      share_files, &in);
+	if (rc != FOLIO_OK) {
+		if (in.tried) /* objects the failed run made: no edition links them */
+			sweep(lib);
+		goto out;
+	}
 	made_channel = false;
 	result->bytes_shared = in.shared;
 	/* the floors: never lower, but through a newer key list */
@@ -2130,13 +2170,15 @@ int folio_library_check(folio_library *lib, void (*problem)(void *arg, const cha
 			k.keys = NULL;
 			const struct root *root = find_root(lib, s.e[i].channel);
 			json_t *c = state_channel(lib, s.e[i].channel);
-			if (root != NULL && c != NULL && stored_keylist(lib, c, root->key, &k.keys) != FOLIO_OK)
+			if (root != NULL && c != NULL && stored_keylist(lib, c, root->key, &k.keys) != FOLIO_OK) {
 				report(&k, "%s", folio_errmsg(lib->ctx));
+				folio_clear_error(lib->ctx);
+			}
 		}
 		check_edition(&k, &s.e[i]);
 	}
 	folio_keylist_free(k.keys);
-	folio_clear_error(lib->ctx);
+	/* a scan that failed keeps its message: check must not look like a pass */
 	if (rc == FOLIO_OK)
 		scan_free(&s);
 	free(k.buf);

@@ -969,7 +969,7 @@ void folio_remove_tree(int dirfd, const char *name)
 		unlinkat(dirfd, name, 0);
 }
 
-static int split_dest(folio_bundle *b, const char *dest, struct staging *s)
+static int split_dest(folio_bundle *b, const char *dest, int flags, struct staging *s)
 {
 	char *copy = strdup(dest);
 	if (copy == NULL)
@@ -989,7 +989,8 @@ static int split_dest(folio_bundle *b, const char *dest, struct staging *s)
 		free(copy);
 		return folio_fail(b->ctx, FOLIO_EUSAGE, "cannot unpack into '%s': name a new folder", dest);
 	}
-	s->parentfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	s->parentfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+					   ((flags & FOLIO_UNPACK_PARENT_NOFOLLOW) ? O_NOFOLLOW : 0));
 	int err = errno;
 	s->dest_base = strdup(base);
 	free(copy);
@@ -1210,7 +1211,7 @@ int folio_bundle_unpack_hook(folio_bundle *b, const char *dest, int flags,
 	b->used = true;
 	struct staging s = {.parentfd = -1, .fd = -1};
 	b->dest = dest;
-	int rc = split_dest(b, dest, &s);
+	int rc = split_dest(b, dest, flags, &s);
 	bool replace = (flags & FOLIO_FORCE) != 0;
 	struct stat st;
 	if (rc == FOLIO_OK && fstatat(s.parentfd, s.dest_base, &st, AT_SYMLINK_NOFOLLOW) == 0) {

@@ -297,9 +297,10 @@ static int run_library(const char *cmd, const char *sub, char **pos, struct args
 	}
 	bool writes = strcmp(cmd, "trust") == 0 || strcmp(cmd, "install") == 0 || strcmp(cmd, "prune") == 0;
 	int flags = writes ? FOLIO_LIBRARY_WRITE : 0;
+	/* only trust add makes a library: an install into one that trusts
+	 * nothing yet is refused, and a refusal writes nothing (no DIR, no
+	 * .folio-library/ planted in a mistyped folder) */
 	if (strcmp(cmd, "trust") == 0 && strcmp(sub, "add") == 0)
-		flags |= FOLIO_LIBRARY_CREATE;
-	if (strcmp(cmd, "install") == 0)
 		flags |= FOLIO_LIBRARY_CREATE;
 	folio_library *lib = NULL;
 	int rc = folio_library_open(ctx, a->library, flags, waiting, NULL, &lib);
