@@ -11,15 +11,9 @@
 
 use_test_keys
 t0=$(($(date +%s) - 7200))
-# edition sources: the shared 256 KiB file, and 64 KiB of their own
-mk() { # mk CHANNEL EDITION CREATED
-	lib_src "src-$1-$2" "$1-$2"
-	head -c 65536 /dev/urandom >"src-$1-$2/media/own.bin"
-	lib_pack "src-$1-$2" key.key "$1" "$2" "$1-$2.folio" "$3"
-}
-mk news 1 $((t0 + 10)); mk news 2 $((t0 + 40)); mk news 3 $((t0 + 50)); mk news 4 $((t0 + 60))
-mk news 5 $((t0 + 70))
-mk sport 1 $((t0 + 20)); mk sport 2 $((t0 + 30))
+lib_edition news 1 $((t0 + 10)); lib_edition news 2 $((t0 + 40)); lib_edition news 3 $((t0 + 50)); lib_edition news 4 $((t0 + 60))
+lib_edition news 5 $((t0 + 70))
+lib_edition sport 1 $((t0 + 20)); lib_edition sport 2 $((t0 + 30))
 expect_status 0 "$UNPACK" trust add news key.pub --library lib
 expect_status 0 "$UNPACK" trust add sport key.pub --library lib
 for b in news-1 news-2 news-3 news-4 sport-1 sport-2; do

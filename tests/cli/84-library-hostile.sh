@@ -12,13 +12,8 @@
 
 use_test_keys
 t0=$(($(date +%s) - 7200))
-mk() { # mk CHANNEL EDITION CREATED
-	lib_src "src-$1-$2" "$1-$2"
-	head -c 65536 /dev/urandom >"src-$1-$2/media/own.bin"
-	lib_pack "src-$1-$2" key.key "$1" "$2" "$1-$2.folio" "$3"
-}
-mk news 1 $((t0 + 10)); mk news 2 $((t0 + 20)); mk news 3 $((t0 + 30)); mk news 4 $((t0 + 40))
-mk evil 1 $((t0 + 10))
+lib_edition news 1 $((t0 + 10)); lib_edition news 2 $((t0 + 20)); lib_edition news 3 $((t0 + 30)); lib_edition news 4 $((t0 + 40))
+lib_edition evil 1 $((t0 + 10))
 
 # Not a library: install says so (exit 2) and plants nothing, neither in a
 # folder that exists nor by making one.

@@ -16,6 +16,14 @@ lib_src() {
 		>"$1/media/same.bin" || fail "make media/same.bin"
 }
 
+# lib_edition CHANNEL EDITION CREATED: CHANNEL-EDITION.folio, signed with
+# key.key: the shared 256 KiB file, and 64 KiB of its own.
+lib_edition() {
+	lib_src "src-$1-$2" "$1-$2"
+	head -c 65536 /dev/urandom >"src-$1-$2/media/own.bin"
+	lib_pack "src-$1-$2" key.key "$1" "$2" "$1-$2.folio" "$3"
+}
+
 # lib_pack SRC KEY CHANNEL EDITION OUT [CREATED [VALID-DAYS]]: a bundle of
 # SRC; CREATED defaults to an hour ago (plus EDITION seconds, so later
 # editions are newer), the validity to 30 days.
