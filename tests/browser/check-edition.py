@@ -4,6 +4,7 @@
 with the network made unusable.
 
     check-edition.py EDITION OUTDIR EXPECT.json [--fold-cases FILE] [--token-cases FILE]
+                     [--library DIR]
     check-edition.py --expect-leak PAGE
 
 EXPECT.json (written by tests/browser/edition_expect.py):
@@ -18,6 +19,12 @@ EXPECT.json (written by tests/browser/edition_expect.py):
 
 Each check prints "ok: ..." or "FAIL: ..."; the exit status is 1 if any
 check failed, 2 if the browser could not be run at all.
+
+--library DIR also checks a reader's library (folio-unpack install --library
+DIR) in the same browser: its page DIR/index.html links every edition folder
+DIR/CHANNEL/EDITION, newest first within a channel, each link opens a page
+that exists, the newest edition's link opens its edition page, and the
+page's CSP blocks the network; a screenshot goes to OUTDIR/library.png.
 
 --expect-leak PAGE is the negative control: PAGE makes requests to the
 network and has a script error; the run passes only if the network and the
@@ -440,6 +447,54 @@ def run_edition(d, logs, edition, outdir, exp, fold_cases, token_cases):
     ok("opened all %d article pages" % len(arts))
 
 
+def run_library(d, logs, library, outdir):
+    """The library page (see the module doc)."""
+    library = os.path.abspath(library)
+    load(d, logs, file_url(os.path.join(library, "index.html")))
+    hrefs = d.execute_script(
+        "return Array.prototype.map.call(document.querySelectorAll('a[href]'),"
+        " function (a) { return a.href; });")
+    folders = sorted("%s/%s" % (c, e) for c in os.listdir(library)
+                     if not c.startswith(".") and os.path.isdir(os.path.join(library, c))
+                     for e in os.listdir(os.path.join(library, c)) if e.isdigit())
+    order, missing = {}, []
+    for h in hrefs:
+        path = urllib.parse.unquote(urllib.parse.urlsplit(h).path)
+        if not os.path.exists(path):
+            missing.append(h)
+        rel = os.path.relpath(path, library).split(os.sep)
+        if len(rel) >= 2 and rel[1].isdigit():
+            seen = order.setdefault(rel[0], [])
+            if int(rel[1]) not in seen:
+                seen.append(int(rel[1]))
+    linked = sorted("%s/%d" % (c, e) for c, es in order.items() for e in es)
+    check(not missing, "every link of the library page opens a file that exists (%d links)" % len(hrefs),
+          "links of the library page lead nowhere: %s" % missing)
+    check(linked == folders, "the library page links every edition: %s" % " ".join(folders),
+          "the library page links %s, the library holds %s" % (linked, folders))
+    check(all(es == sorted(es, reverse=True) for es in order.values()),
+          "editions are listed newest first in each channel",
+          "editions are not newest first: %s" % order)
+    screenshot(d, os.path.join(outdir, "library.png"))
+    csp_probe(d, logs, "the library page")
+    # The newest edition of the first channel listed: its edition page.
+    if order:
+        channel = next(iter(order))
+        newest = os.path.join(library, channel, str(order[channel][0]))
+        with open(os.path.join(newest, ".folio", "manifest.json"), encoding="utf-8") as f:
+            title = json.load(f)["title"]
+        link = d.find_element(By.CSS_SELECTOR, 'a[href^="%s/%d/"]' % (channel, order[channel][0]))
+        link.click()
+        WebDriverWait(d, PAGE_LOAD_TIMEOUT).until(
+            lambda d: d.execute_script("return document.readyState") == "complete"
+            and d.current_url.startswith(file_url(newest)))
+        logs.drain()
+        h1 = d.execute_script("var h = document.querySelector('h1'); return h ? h.textContent : '';")
+        check(title in h1, "the library's link opens edition %d's page (%s)" % (order[channel][0], title),
+              "the library's link opened %s, whose h1 is %r, not the title %r"
+              % (d.current_url, h1, title))
+
+
 def case_parity(d, path, columns, exprs):
     """Runs folioSearch.fold, or .tokens and .indexed joined by spaces, over
     every case's first field and compares with the following fields.  (No
@@ -496,7 +551,8 @@ def report_network(logs, what):
 
 
 def main(argv):
-    o, exp = parse_checker_args(argv, __doc__)
+    o, exp = parse_checker_args(argv, __doc__,
+                                lambda p: p.add_argument("--library"))
     leak, fold_cases, token_cases = o.leak, o.fold_cases, o.token_cases
     edition, outdir = getattr(o, "edition", None), getattr(o, "outdir", None)
 
@@ -532,6 +588,8 @@ def main(argv):
                   "the console detector saw no error on a page with a script error")
         else:
             run_edition(d, logs, edition, outdir, exp, fold_cases, token_cases)
+            if o.library is not None:
+                run_library(d, logs, o.library, outdir)
             logs.drain()
             # 6. and 7., over everything the checks above opened.
             report_network(logs, "the edition")

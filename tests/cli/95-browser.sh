@@ -5,9 +5,12 @@
 # (tests/browser/check-edition.py): every article listed with its title and
 # direction, search from the URL and typed, Arabic folding, the JS fold
 # against tests/reader/fold-cases.txt, the right-to-left article, no request
-# that is not local, no console error, non-blank screenshots.
+# that is not local, no console error, non-blank screenshots.  Then a
+# reader's library holding the edition and the next one: its page links
+# every edition folder, newest first, the links open, the newest opens its
+# edition page, and its CSP blocks the network.
 #
-# Screenshots (edition.png, article-ar.png, search-ar.png) are kept in
+# Screenshots (edition.png, article-ar.png, search-ar.png, library.png) are kept in
 # $FOLIO_TEST_OUT/browser (default build/test-output/browser).
 # shellcheck source=tests/cli/lib.sh
 . "$TESTLIB"
@@ -33,7 +36,7 @@ export FOLIO_CHROMIUM=$chromium FOLIO_CHROMEDRIVER=$chromedriver
 out=${FOLIO_TEST_OUT:-$repo/build/test-output}/browser
 mkdir -p "$out" || fail "cannot make $out"
 out=$(cd "$out" && pwd)
-rm -f "$out"/edition.png "$out"/article-ar.png "$out"/search-ar.png
+rm -f "$out"/edition.png "$out"/article-ar.png "$out"/search-ar.png "$out"/library.png
 # Chromium's profile and temporary files stay in the test's folder.
 mkdir tmp
 limit=
@@ -67,13 +70,20 @@ grep -q 'seen: console SEVERE.*folioNoSuchFunction' leak.log ||
 # The sample edition, packed and unpacked, and what both browsers must see
 # in it (browser_edition in lib.sh).
 browser_edition
+# A reader's library holding that edition and the next one, for its page.
+ed=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["edition"])' dest/.folio/manifest.json)
+expect_status 0 "$PACK" pack src -k key.key -c test-news -t 'Cairo News Digest' -e $((ed + 1)) -o next.folio
+expect_status 0 "$UNPACK" trust add test-news key.pub --library lib
+for b in news.folio next.folio; do
+	expect_status 0 "$UNPACK" install "$b" --library lib
+done
 
-browser dest "$out" expect.json "${CASES[@]}" >check.log 2>&1
+browser dest "$out" expect.json "${CASES[@]}" --library lib >check.log 2>&1
 rc=$?
 cat check.log
 echo "screenshots: $out"
 [ $rc = 0 ] || fail "check-edition.py found problems (exit status $rc, see above)"
-for p in edition.png article-ar.png search-ar.png; do
+for p in edition.png article-ar.png search-ar.png library.png; do
 	[ -s "$out/$p" ] || fail "no screenshot $out/$p"
 done
 exit 0
