@@ -74,61 +74,52 @@ for b in n1 n2 p1; do
 	expect_status 0 "$UNPACK" install $b.folio --library base -q
 done
 set_base() { rm -rf lib && cp -a base lib || fail "copy base"; }
-set_base
-INSTALL=("$UNPACK" install n3.folio --library lib -q)
+# kill_points WHAT EVERY LAST PRESENT MAYBE WANT CMD...: from the base
+# library, CMD is killed before every EVERY-th of its file-changing calls
+# and before each of the last LAST; after each kill, after_kill WHAT PRESENT
+# MAYBE, then a rerun must leave the editions WANT.  Sets CALLS (all
+# file-changing calls) and KILLS (points tried); when MARK is set, MARKED
+# counts the kills after which the folder MARK exists.
+kill_points() {
+	local what=$1 every=$2 last=$3 present=$4 maybe=$5 want=$6 sc k
+	shift 6
+	set_base
+	mutation_points "$@" >all-points
+	CALLS=$(wc -l <all-points)
+	awk -v n="$CALLS" -v e="$every" -v l="$last" 'NR % e == 1 % e || NR > n - l' all-points >points
+	KILLS=0 MARKED=0
+	while read -r sc k; do
+		set_base
+		kill_at "$sc" "$k" "$@"
+		after_kill "$what killed at $sc #$k" "$present" "$maybe"
+		[ -n "${MARK:-}" ] && [ -d "$MARK" ] && MARKED=$((MARKED + 1))
+		rerun "$what killed at $sc #$k" "$want" "$@"
+		KILLS=$((KILLS + 1))
+	done <points
+}
+
 # (every other call while the files are written, each of the last 30: the
 # sharing, the rename, the state, the page)
-mutation_points "${INSTALL[@]}" >all-points
-total=$(wc -l <all-points)
-awk -v n="$total" 'NR % 2 == 1 || NR > n - 30' all-points >points
-[ "$(LIBDIR=lib lib_editions)" = "news/1 news/2 news/3 sport/1 " ] || fail "install under strace"
-n=0 installed=0
-while read -r sc k; do
-	set_base
-	kill_at "$sc" "$k" "${INSTALL[@]}"
-	after_kill "install killed at $sc #$k" "news/1 news/2 sport/1" "news/3"
-	[ -d lib/news/3 ] && installed=$((installed + 1))
-	rerun "install killed at $sc #$k" "news/1 news/2 news/3 sport/1 " "${INSTALL[@]}"
-	n=$((n + 1))
-done <points
-echo "install killed before $n of its $total file-changing calls: edition in place after $installed kills"
-[ "$n" -ge 30 ] || fail "only $n file-changing calls seen in install"
-[ "$installed" -ge 1 ] || fail "no kill point after install's rename"
-[ "$installed" -lt "$n" ] || fail "no kill point before install's rename"
+MARK=lib/news/3 kill_points install 2 30 "news/1 news/2 sport/1" "news/3" \
+	"news/1 news/2 news/3 sport/1 " "$UNPACK" install n3.folio --library lib -q
+echo "install killed before $KILLS of its $CALLS file-changing calls: edition in place after $MARKED kills"
+[ "$KILLS" -ge 30 ] || fail "only $KILLS file-changing calls seen in install"
+[ "$MARKED" -ge 1 ] || fail "no kill point after install's rename"
+[ "$MARKED" -lt "$KILLS" ] || fail "no kill point before install's rename"
 
 # ---- install --force over the edition (the exchange) ------------------------------
-set_base
-FORCE=("$UNPACK" install n2.folio --library lib -q --force)
 # (every third call, each of the last 20: the exchange and the removal)
-mutation_points "${FORCE[@]}" >all-points
-awk -v n="$(wc -l <all-points)" 'NR % 3 == 1 || NR > n - 20' all-points >points
-n=0
-while read -r sc k; do
-	set_base
-	kill_at "$sc" "$k" "${FORCE[@]}"
-	after_kill "install --force killed at $sc #$k" "news/1 news/2 sport/1" ""
-	rerun "install --force killed at $sc #$k" "news/1 news/2 sport/1 " "${FORCE[@]}"
-	n=$((n + 1))
-done <points
-echo "install --force killed before $n of its $(wc -l <all-points) file-changing calls"
+kill_points "install --force" 3 20 "news/1 news/2 sport/1" "" "news/1 news/2 sport/1 " \
+	"$UNPACK" install n2.folio --library lib -q --force
+echo "install --force killed before $KILLS of its $CALLS file-changing calls"
 
 # ---- prune --------------------------------------------------------------------------
 expect_status 0 "$UNPACK" install n3.folio --library base -q
-PRUNE=("$UNPACK" prune --library lib --keep 1 -q)
-set_base
 # (every other call, each of the last 20)
-mutation_points "${PRUNE[@]}" >all-points
-awk -v n="$(wc -l <all-points)" 'NR % 2 == 1 || NR > n - 20' all-points >points
-n=0
-while read -r sc k; do
-	set_base
-	kill_at "$sc" "$k" "${PRUNE[@]}"
-	after_kill "prune killed at $sc #$k" "news/3 sport/1" "news/1 news/2"
-	rerun "prune killed at $sc #$k" "news/3 sport/1 " "${PRUNE[@]}"
-	n=$((n + 1))
-done <points
-echo "prune killed before $n of its $(wc -l <all-points) file-changing calls"
-[ "$n" -ge 10 ] || fail "only $n file-changing calls seen in prune"
+kill_points prune 2 20 "news/3 sport/1" "news/1 news/2" "news/3 sport/1 " \
+	"$UNPACK" prune --library lib --keep 1 -q
+echo "prune killed before $KILLS of its $CALLS file-changing calls"
+[ "$KILLS" -ge 10 ] || fail "only $KILLS file-changing calls seen in prune"
 
 # ---- random delays ----------------------------------------------------------------------
 # a larger edition (the fixture edition and 256 KiB shared), so that a run
