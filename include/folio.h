@@ -360,6 +360,8 @@ struct folio_install_options {
 	uint64_t max_size;      /* then prune to fit this many bytes; 0: don't */
 	int64_t future_margin;  /* seconds "created" may be past now; -1: 1 day */
 	int force;              /* re-install the edition last accepted */
+	int partial;            /* accept an incomplete edition (FOLIO_PARTIAL); parts:
+				   leave out the parts that are missing or damaged */
 };
 struct folio_install_result {
 	char channel[65];
@@ -417,6 +419,88 @@ struct folio_check_result {
 FOLIO_WUR int folio_library_check(folio_library *lib,
 				  void (*problem)(void *arg, const char *message), void *arg,
 				  struct folio_check_result *result);
+
+/* ---- parts: a bundle cut into pieces for small media ----------------------- */
+
+/* A bundle too large for one memory stick is cut into raw slices,
+ * PREFIX.part001, PREFIX.part002, ... (cat gives the bundle back), described
+ * by a signed index PREFIX.parts and PREFIX.parts.minisig: each part's name,
+ * size and BLAKE2b-256, so that a reader can say exactly which parts to
+ * send again.  Lifecycle: folio_parts_open() verifies the index;
+ * folio_parts_find() looks for the parts; folio_parts_part() tells of each;
+ * folio_library_install_parts() installs the bundle they make;
+ * folio_parts_free(). */
+typedef struct folio_parts folio_parts;
+
+#define FOLIO_PARTS_MAX 100000           /* parts of one bundle */
+#define FOLIO_PARTS_INDEX_MAX (16u << 20) /* bytes of an index */
+
+struct folio_split_result {
+	char channel[65];
+	uint64_t edition;
+	uint64_t bundle_size;
+	size_t parts;
+	char index[4096];    /* the index written: PREFIX.parts */
+};
+/* Verifies the bundle at path in full (folio_bundle_verify) with verify_key,
+ * or with NULL the public half of key, then writes prefix.partNNN (NNN: the
+ * part number, 3 digits or more, all of one width), each part_size bytes
+ * but the last, then the index prefix.parts and its signature by key
+ * prefix.parts.minisig.  Everything is written under temporary names and
+ * renamed when complete; on failure nothing new is left.  An output that
+ * exists is FOLIO_EUSAGE unless force (then other prefix.partN files, left
+ * by an earlier split, are removed too).  More than FOLIO_PARTS_MAX parts is
+ * FOLIO_EUSAGE.  result may be NULL. */
+FOLIO_WUR int folio_bundle_split(folio_ctx *ctx, const char *path, const folio_seckey *key,
+				 const folio_pubkey *verify_key, uint64_t part_size,
+				 const char *prefix, int force, struct folio_split_result *result);
+
+/* Reads the index at path and its signature path.minisig, verifies the
+ * signature with key, or (key NULL) with the key lib trusts for the index's
+ * channel: its root, or a key of the newest key list it accepted that is
+ * not revoked; then parses the index strictly.  FOLIO_EREJECT for an index
+ * that does not verify or is malformed.  *out is the caller's, to free with
+ * folio_parts_free(); lib is not kept. */
+FOLIO_WUR int folio_parts_open(folio_ctx *ctx, const char *path, const folio_pubkey *key,
+			       folio_library *lib, folio_parts **out);
+void folio_parts_free(folio_parts *p);
+const char *folio_parts_channel(const folio_parts *p);
+uint64_t folio_parts_edition(const folio_parts *p);
+uint64_t folio_parts_bundle_size(const folio_parts *p);
+size_t folio_parts_count(const folio_parts *p);
+
+/* Looks for every part beside the index, then in places[0..n): folders
+ * (the part's name in it) or files (taken when their name is a part's),
+ * and checks each copy found by size and BLAKE2b-256; the first good one
+ * counts.  FOLIO_EUSAGE for a place that does not exist; a part that is
+ * missing or damaged is not a failure (see folio_parts_part()). */
+FOLIO_WUR int folio_parts_find(folio_parts *p, const char *const *places, size_t n);
+
+#define FOLIO_PART_GOOD 0
+#define FOLIO_PART_DAMAGED 1 /* found, but of another size or other bytes */
+#define FOLIO_PART_MISSING 2
+struct folio_part_info {
+	const char *name;    /* as the index names it */
+	uint64_t size;       /* as the index gives it */
+	int state;           /* FOLIO_PART_* (MISSING before folio_parts_find()) */
+	const char *path;    /* the good copy, or the first damaged one; NULL if missing */
+	const char *problem; /* what is wrong with a damaged part, else "" */
+};
+/* Part i (0 <= i < count), in order; strings borrowed from p.  Returns 0, or
+ * FOLIO_EUSAGE for i out of range. */
+int folio_parts_part(const folio_parts *p, size_t i, struct folio_part_info *out);
+/* The number of parts found good. */
+size_t folio_parts_good(const folio_parts *p);
+
+/* Joins the good parts found (folio_parts_find()), in order, into a
+ * temporary file in lib's own folder, checking every byte again, and
+ * installs it as folio_library_install() does.  A part missing or damaged
+ * is FOLIO_EREJECT naming it, unless o->partial (then it is left out).
+ * Messages name the index, not the temporary file, and are on lib's
+ * context.  The temporary file is removed. */
+FOLIO_WUR int folio_library_install_parts(folio_library *lib, folio_parts *p,
+					  const struct folio_install_options *o,
+					  struct folio_install_result *result);
 
 #ifdef __cplusplus
 }

@@ -229,6 +229,23 @@ int folio_bundle_unpack_hook(folio_bundle *b, const char *dest, int flags,
  * made itself (staging folders, editions); never follows links. */
 void folio_remove_tree(int dirfd, const char *name);
 
+/* ---- the library, for parts.c (library.c) --------------------------------- */
+
+/* The key lib trusts to have signed a document of channel: its root when
+ * key_id is the root's, else the key key_id of the newest key list the
+ * library accepted, if the list does not mark it revoked.  *out receives a
+ * copy.  FOLIO_EREJECT on ctx, naming name, when the channel is not
+ * trusted or the key is not one of these. */
+int folio_library_key(folio_library *lib, folio_ctx *ctx, const char *name, const char *channel,
+		      const char *key_id, folio_pubkey *out);
+/* A new empty file DIR/.folio-library/TAG.tmp-XXXXXXXX (mode 0600), open
+ * read-write in *fd and locked (flock, exclusive) so that no leftover
+ * sweep removes it while it is in use; *path (malloc'd) is its name.  The
+ * caller unlinks it, then closes *fd.  Needs the library open for writing. */
+int folio_library_temp(folio_library *lib, const char *tag, int *fd, char **path);
+/* The context lib keeps its messages on. */
+folio_ctx *folio_library_ctx(const folio_library *lib);
+
 /* ---- articles (article.c) ------------------------------------------------ */
 
 /* Generated files live under this folder of an edition; a source tree that

@@ -836,13 +836,21 @@ static void visit_leftovers(folio_library *lib, bool remove, struct leftovers *l
 	}
 	free_names(names, n);
 	names = list_dir(lib->metafd, ".", &n);
-	for (size_t i = 0; names != NULL && i < n; i++)
-		if (is_temp_name(names[i])) {
-			l->count++;
-			l->bytes += tree_bytes(lib->metafd, names[i]);
-			if (remove)
-				unlinkat(lib->metafd, names[i], 0);
-		}
+	for (size_t i = 0; names != NULL && i < n; i++) {
+		if (!is_temp_name(names[i]))
+			continue;
+		/* a live run's temporary file is locked (parts.c: folio_library_temp) */
+		int tfd = openat(lib->metafd, names[i], O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		bool live = tfd >= 0 && flock(tfd, LOCK_SH | LOCK_NB) != 0;
+		if (tfd >= 0)
+			close(tfd);
+		if (live)
+			continue;
+		l->count++;
+		l->bytes += tree_bytes(lib->metafd, names[i]);
+		if (remove)
+			unlinkat(lib->metafd, names[i], 0);
+	}
 	free_names(names, n);
 	/* objects: none linked from an edition any more, or a killed run's temporary name */
 	int objfd = openat(lib->metafd, OBJECTS_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -2183,4 +2191,79 @@ int folio_library_check(folio_library *lib, void (*problem)(void *arg, const cha
 		scan_free(&s);
 	free(k.buf);
 	return rc;
+}
+
+/* ---- for parts.c: the keys of a channel and a temporary file ------------------------- */
+
+int folio_library_key(folio_library *lib, folio_ctx *ctx, const char *name, const char *channel,
+		      const char *key_id, folio_pubkey *out)
+{
+	int rc = need_state(lib);
+	if (rc != FOLIO_OK)
+		return folio_fail(ctx, rc, "%s", folio_errmsg(lib->ctx));
+	const struct root *root = find_root(lib, channel);
+	json_t *c = state_channel(lib, channel);
+	if (root == NULL || c == NULL || !root->trusted)
+		return folio_fail(ctx, FOLIO_EREJECT,
+				  "cannot verify '%s': it is for channel '%s', which the library '%s' does not trust",
+				  name, channel, lib->dir);
+	if (strcmp(root->key->id, key_id) == 0) {
+		*out = *root->key;
+		return FOLIO_OK;
+	}
+	struct folio_keylist *kl = NULL;
+	rc = stored_keylist(lib, c, root->key, &kl);
+	if (rc != FOLIO_OK)
+		return folio_fail(ctx, rc, "%s", folio_errmsg(lib->ctx));
+	bool revoked = false;
+	const folio_pubkey *k = kl != NULL ? folio_keylist_find(kl, key_id, NULL, NULL, &revoked) : NULL;
+	if (k != NULL && !revoked)
+		*out = *k;
+	else if (k != NULL)
+		rc = folio_fail(ctx, FOLIO_EREJECT,
+				"cannot verify '%s': signed by key %s, which the publisher of channel '%s' revoked "
+				"(key list version %llu)",
+				name, key_id, channel, (unsigned long long)folio_keylist_version(kl));
+	else
+		rc = folio_fail(ctx, FOLIO_EREJECT,
+				"cannot verify '%s': signed by key %s, which is neither the root key of channel "
+				"'%s' (%s) nor a key of the newest key list the library '%s' accepted",
+				name, key_id, channel, root->key->id, lib->dir);
+	folio_keylist_free(kl);
+	return rc;
+}
+
+int folio_library_temp(folio_library *lib, const char *tag, int *fd, char **path)
+{
+	*fd = -1;
+	*path = NULL;
+	int rc = need_write(lib, "install");
+	if (rc != FOLIO_OK)
+		return rc;
+	char name[64];
+	int f = -1;
+	for (int attempt = 0; attempt < 100 && f < 0; attempt++) {
+		snprintf(name, sizeof(name), "%s.tmp-%08x", tag, randombytes_random());
+		f = openat(lib->metafd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (f < 0 && errno != EEXIST)
+			return folio_fail_errno(lib->ctx, errno, "cannot write '%s/" META_DIR "/%s'", lib->dir, name);
+	}
+	if (f < 0)
+		return folio_fail(lib->ctx, FOLIO_ESYSTEM, "cannot write in '%s/" META_DIR "': no temporary name free",
+				  lib->dir);
+	/* locked while in use: the leftover sweep (visit_leftovers) passes it by */
+	if (flock(f, LOCK_EX | LOCK_NB) != 0 || asprintf(path, "%s/" META_DIR "/%s", lib->dir, name) < 0) {
+		int err = errno;
+		*path = NULL;
+		unlinkat(lib->metafd, name, 0);
+		close(f);
+		return folio_fail_errno(lib->ctx, err, "cannot write '%s/" META_DIR "/%s'", lib->dir, name);
+	}
+	*fd = f;
+	return FOLIO_OK;
+}
+
+folio_ctx *folio_library_ctx(const folio_library *lib)
+{
+	return lib->ctx;
 }

@@ -11,7 +11,8 @@ static const char synopsis[] =
 	"usage: folio-pack keygen -o PATH [--unencrypted] [--passphrase-file FILE] [-f]\n"
 	"       folio-pack pack SRC_DIR -k KEY -c CHANNEL -o OUT [--keys LIST] [options]\n"
 	"       folio-pack delegate -k ROOT.key -p DAY.pub -c CHANNEL -o LIST [--first N] [--last M]\n"
-	"       folio-pack revoke -k ROOT.key (-p DAY.pub | --key-id ID) -c CHANNEL -o LIST [--after N]\n";
+	"       folio-pack revoke -k ROOT.key (-p DAY.pub | --key-id ID) -c CHANNEL -o LIST [--after N]\n"
+	"       folio-pack split BUNDLE --size SIZE -k KEY [-o PREFIX] [-p ROOT.pub] [-f]\n";
 
 static const char help[] =
 	"folio-pack: pack a folder of articles into a signed, compressed bundle.\n"
@@ -25,6 +26,9 @@ static const char help[] =
 	"                                          key list signed by the root key\n"
 	"  folio-pack revoke -k ROOT.key (-p DAY.pub | --key-id ID) -c CHANNEL -o LIST\n"
 	"                                          take that right back from a key\n"
+	"  folio-pack split BUNDLE --size SIZE -k KEY [-o PREFIX]\n"
+	"                                          cut BUNDLE into PREFIX.part001, ...\n"
+	"                                          and a signed index PREFIX.parts\n"
 	"\n"
 	"keygen options:\n"
 	"  -o, --output PATH          write PATH.key and PATH.pub\n"
@@ -59,6 +63,20 @@ static const char help[] =
 	"                             (default: none does)\n"
 	"      --passphrase-file FILE read the root key's passphrase from FILE\n"
 	"\n"
+	"split options (BUNDLE is verified in full first):\n"
+	"      --size SIZE            bytes of each part but the last (N, NK, NM, NG\n"
+	"                             or NT; at most 100000 parts)\n"
+	"  -k, --key KEY              the key that signed BUNDLE; it signs the index\n"
+	"  -o, --output PREFIX        write PREFIX.part001 ... (3 digits, more when\n"
+	"                             there are more parts), PREFIX.parts and\n"
+	"                             PREFIX.parts.minisig (default: BUNDLE)\n"
+	"  -p, --pubkey ROOT.pub      verify BUNDLE with this key instead of KEY's\n"
+	"                             public half (a bundle that carries a key list\n"
+	"                             needs its channel's root key)\n"
+	"  -f, --force                replace existing outputs (and remove other\n"
+	"                             PREFIX.partN files an earlier split left)\n"
+	"      --passphrase-file FILE read KEY's passphrase from FILE's first line\n"
+	"\n"
 	"The reader's edition (pack options):\n"
 	"      --no-index             no generated index.html, search or thumbnails\n"
 	"      --max-image-width N    scale JPEG, PNG and WebP images wider than N\n"
@@ -83,11 +101,12 @@ static const char help[] =
 	"a limit exceeded, an image that cannot be cleaned, bad key or passphrase,\n"
 	"a malformed key list or one the root key did not sign), 2 usage error (also:\n"
 	"a key list for another channel, or that does not let KEY sign the edition;\n"
-	"revoking a key the list does not name), 3 system error.\n";
+	"revoking a key the list does not name; split: an output that exists, too\n"
+	"many parts), 3 system error.  split: 1 also when BUNDLE does not verify.\n";
 
 enum { OPT_UNENCRYPTED = 256, OPT_PASSFILE, OPT_VALID_DAYS, OPT_NO_INDEX, OPT_MAX_IMAGE_WIDTH,
        OPT_KEEP_IMAGE_METADATA, OPT_VERBATIM, OPT_KEYS, OPT_KEY_ID, OPT_FIRST, OPT_LAST,
-       OPT_AFTER };
+       OPT_AFTER, OPT_SIZE };
 
 static const struct option options[] = {
 	{"output", required_argument, NULL, 'o'},
@@ -111,6 +130,7 @@ static const struct option options[] = {
 	{"first", required_argument, NULL, OPT_FIRST},
 	{"last", required_argument, NULL, OPT_LAST},
 	{"after", required_argument, NULL, OPT_AFTER},
+	{"size", required_argument, NULL, OPT_SIZE},
 	{"quiet", no_argument, NULL, 'q'},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
@@ -128,8 +148,10 @@ struct args {
 	const char *pubkey, *key_id;
 	uint64_t first, last;
 	int64_t after;
+	/* split */
+	uint64_t part_size;
 	/* which options were given, to refuse those of another command */
-	bool pack_only, keygen_only, signing, first_last, after_given;
+	bool pack_only, keygen_only, signing, first_last, after_given, limit_given;
 };
 
 static int parse(int argc, char **argv, struct args *a, bool *done)
@@ -154,6 +176,10 @@ static int parse(int argc, char **argv, struct args *a, bool *done)
 						       c == OPT_FIRST ? "first" : "last", optarg, c == OPT_FIRST);
 			*(c == OPT_FIRST ? &a->first : &a->last) = n;
 			a->first_last = true;
+			break;
+		case OPT_SIZE:
+			if (!cli_parse_size(optarg, &a->part_size))
+				return cli_usage_error(synopsis, "--size '%s' is not a size (N, NK, NM, NG or NT)", optarg);
 			break;
 		case OPT_AFTER:
 			if (!cli_parse_uint(optarg, 0, (1ull << 53) - 1, &n))
@@ -203,7 +229,7 @@ static int parse(int argc, char **argv, struct args *a, bool *done)
 				return cli_usage_error(synopsis, "bad option");
 			if (cli_limit_option(&a->limits, c, optarg, synopsis) != 0)
 				return EXIT_USAGE;
-			a->pack_only = true;
+			a->limit_given = true;
 			break;
 		}
 	}
@@ -410,6 +436,44 @@ out:
 	return status;
 }
 
+/* split: the bundle in parts and their signed index. */
+static int split(struct args *a, const char *bundle)
+{
+	if (a->key == NULL || a->part_size == 0)
+		return cli_usage_error(synopsis, "split needs -k KEY and --size SIZE");
+	folio_ctx *ctx = folio_new();
+	if (ctx == NULL) {
+		cli_error("out of memory");
+		return EXIT_SYSTEM;
+	}
+	folio_seckey *key = NULL;
+	folio_pubkey *root = NULL;
+	int status = cli_apply_limits(ctx, &a->limits);
+	if (status != 0)
+		goto out;
+	if (a->pubkey != NULL && folio_pubkey_load(ctx, a->pubkey, &root) != FOLIO_OK) {
+		status = cli_fail(ctx);
+		goto out;
+	}
+	if ((status = load_seckey(ctx, a, &key)) != 0)
+		goto out;
+	struct folio_split_result r;
+	if (folio_bundle_split(ctx, bundle, key, root, a->part_size, a->output, a->pack.force, &r) != FOLIO_OK) {
+		status = cli_fail(ctx);
+		goto out;
+	}
+	cli_note(1, "split '%s' (channel %s, edition %llu, %llu bytes) into %zu part%s of at most %llu "
+		    "bytes; index '%s', signed by key %s",
+		 bundle, r.channel, (unsigned long long)r.edition, (unsigned long long)r.bundle_size,
+		 r.parts, r.parts == 1 ? "" : "s", (unsigned long long)a->part_size, r.index,
+		 folio_seckey_id(key));
+out:
+	folio_seckey_free(key);
+	folio_pubkey_free(root);
+	folio_free(ctx);
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	cli_program = "folio-pack";
@@ -431,10 +495,12 @@ int main(int argc, char **argv)
 		return status;
 	int rest = argc - 1 - optind;
 	char **pos = argv + 1 + optind;
+	if (a.part_size != 0 && strcmp(cmd, "split") != 0)
+		return cli_usage_error(synopsis, "--size is for split only");
 	if (strcmp(cmd, "keygen") == 0) {
 		if (rest != 0)
 			return cli_usage_error(synopsis, "keygen takes no argument '%s'", pos[0]);
-		if (a.pack_only || a.signing)
+		if (a.pack_only || a.signing || a.limit_given)
 			return cli_usage_error(synopsis, "that option is for pack, not keygen");
 		if (a.pubkey != NULL || a.key_id != NULL || a.first_last || a.after_given)
 			return cli_usage_error(synopsis, "that option is for delegate or revoke, not keygen");
@@ -443,7 +509,7 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "delegate") == 0 || strcmp(cmd, "revoke") == 0) {
 		if (rest != 0)
 			return cli_usage_error(synopsis, "%s takes no argument '%s'", cmd, pos[0]);
-		if (a.pack_only || a.keygen_only)
+		if (a.pack_only || a.keygen_only || a.limit_given)
 			return cli_usage_error(synopsis, "that option is not for %s", cmd);
 		return keylist_change(&a, strcmp(cmd, "delegate") == 0);
 	}
@@ -456,6 +522,14 @@ int main(int argc, char **argv)
 			return cli_usage_error(synopsis, "that option is for delegate or revoke, not pack");
 		a.src = pos[0];
 		return pack(&a);
+	}
+	if (strcmp(cmd, "split") == 0) {
+		if (rest != 1)
+			return cli_usage_error(synopsis, "split takes one BUNDLE");
+		if (a.keygen_only || a.pack_only || a.pack.channel != NULL || a.key_id != NULL ||
+		    a.first_last || a.after_given)
+			return cli_usage_error(synopsis, "that option is not for split");
+		return split(&a, pos[0]);
 	}
 	return cli_usage_error(synopsis, "unknown command '%s'", cmd);
 }

@@ -18,6 +18,9 @@ static const char synopsis[] =
 	"       folio-unpack trust remove CHANNEL --library DIR\n"
 	"       folio-unpack install BUNDLE --library DIR [-c CHANNEL] [--max-size SIZE]\n"
 	"                    [--future-margin DURATION] [--force]\n"
+	"       folio-unpack install INDEX.parts|PART... [PART|DIR...] --library DIR [--partial]\n"
+	"                    [install options]\n"
+	"       folio-unpack parts INDEX.parts [PART|DIR...] (-p KEY.pub | --library DIR)\n"
 	"       folio-unpack status --library DIR [--json]\n"
 	"       folio-unpack prune --library DIR [--keep N] [--max-size SIZE]\n"
 	"       folio-unpack check --library DIR\n";
@@ -51,10 +54,25 @@ static const char help[] =
 	"                                         remove the oldest editions\n"
 	"  folio-unpack check --library DIR       re-hash every file of every edition\n"
 	"\n"
+	"A bundle in parts (folio-pack split: NAME.part001 ..., the signed index\n"
+	"NAME.parts and NAME.parts.minisig):\n"
+	"  folio-unpack parts INDEX.parts [PART|DIR...] (-p KEY.pub | --library DIR)\n"
+	"                                         verify the index, look for each part\n"
+	"                                         beside it and in the PARTs and DIRs\n"
+	"                                         given, print one line per part (good,\n"
+	"                                         damaged, missing) and which to send again\n"
+	"  folio-unpack install INDEX.parts|PART... [PART|DIR...] --library DIR\n"
+	"                                         join the parts (all good, or with\n"
+	"                                         --partial those that are) and install\n"
+	"                                         the bundle they make; given only parts,\n"
+	"                                         the index is NAME.parts beside them\n"
+	"\n"
 	"Options:\n"
 	"  -p, --pubkey FILE          the publisher's public key (minisign format): the\n"
 	"                             channel's root key when its bundles carry a key\n"
-	"                             list that delegates signing to other keys\n"
+	"                             list that delegates signing to other keys;\n"
+	"                             parts: the key that signed the index (the one\n"
+	"                             that signed the bundle)\n"
 	"  -c, --channel CHANNEL      refuse a bundle for any other channel\n"
 	"  -C, --directory DEST       unpack: the folder to create\n"
 	"  -f, --force                unpack: replace DEST if it exists (atomically;\n"
@@ -64,7 +82,12 @@ static const char help[] =
 	"                             replace the key CHANNEL is pinned to\n"
 	"      --json                 list: print the signed manifest as it is;\n"
 	"                             status: print one JSON object\n"
-	"      --library DIR          the library (default: $FOLIO_LIBRARY)\n"
+	"      --library DIR          the library (default: $FOLIO_LIBRARY); parts: take\n"
+	"                             the index's key from it (the channel's root or a\n"
+	"                             key of its newest key list that is not revoked)\n"
+	"      --partial              install from parts: leave out the parts that are\n"
+	"                             missing or damaged (the edition is incomplete);\n"
+	"                             install: accept an incomplete edition\n"
 	"      --max-size SIZE        install, prune: remove the oldest editions until\n"
 	"                             the library uses at most SIZE bytes (the newest\n"
 	"                             edition of each channel stays)\n"
@@ -83,9 +106,11 @@ static const char help[] =
 	"Exit status: 0 success, 1 bundle rejected (signature, key, hash, expiry,\n"
 	"channel, unsafe or malformed content, limits, older than the edition in\n"
 	"DEST or than the library accepted, created too far in the future), or\n"
-	"status/check found problems, 2 usage error, 3 system error.\n";
+	"status/check found problems, or parts: a part is missing or damaged, or the\n"
+	"index does not verify; install from parts: a part is missing or damaged\n"
+	"(without --partial), 2 usage error, 3 system error.\n";
 
-enum { OPT_JSON = 256, OPT_LIBRARY, OPT_MAX_SIZE, OPT_KEEP, OPT_FUTURE_MARGIN };
+enum { OPT_JSON = 256, OPT_LIBRARY, OPT_MAX_SIZE, OPT_KEEP, OPT_FUTURE_MARGIN, OPT_PARTIAL };
 
 static const struct option options[] = {
 	{"pubkey", required_argument, NULL, 'p'},
@@ -97,6 +122,7 @@ static const struct option options[] = {
 	{"max-size", required_argument, NULL, OPT_MAX_SIZE},
 	{"keep", required_argument, NULL, OPT_KEEP},
 	{"future-margin", required_argument, NULL, OPT_FUTURE_MARGIN},
+	{"partial", no_argument, NULL, OPT_PARTIAL},
 	{"quiet", no_argument, NULL, 'q'},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
@@ -107,7 +133,7 @@ static const struct option options[] = {
 
 struct args {
 	const char *pubkey, *channel, *dest, *bundle, *library;
-	bool force, json;
+	bool force, json, partial;
 	uint64_t max_size, keep;
 	int64_t future_margin; /* -1: not given */
 	struct cli_limits limits;
@@ -147,6 +173,7 @@ static int parse(int argc, char **argv, struct args *a, bool *done)
 		case 'f': a->force = true; break;
 		case OPT_JSON: a->json = true; break;
 		case OPT_LIBRARY: a->library = optarg; break;
+		case OPT_PARTIAL: a->partial = true; break;
 		case OPT_MAX_SIZE:
 			if (!cli_parse_size(optarg, &a->max_size))
 				return cli_usage_error(synopsis, "--max-size '%s' is not a size (N, NK, NM, NG or NT)", optarg);
@@ -269,6 +296,210 @@ static int run(const char *cmd, struct args *a)
 	return status;
 }
 
+/* ---- parts ------------------------------------------------------------------------ */
+
+static void waiting(void *arg, const char *dir);
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+	return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* NAME.partNNN (3 digits or more): the length of NAME.part, else 0. */
+static size_t part_prefix_len(const char *s)
+{
+	const char *p = strstr(s, ".part");
+	size_t at = 0;
+	for (; p != NULL; p = strstr(p + 1, ".part")) /* the last ".part" */
+		at = (size_t)(p - s) + 5;
+	if (at == 0)
+		return 0;
+	size_t digits = strlen(s + at);
+	return digits >= 3 && strspn(s + at, "0123456789") == digits ? at : 0;
+}
+
+static bool is_parts_arg(const char *s)
+{
+	return ends_with(s, ".parts") || part_prefix_len(s) > 0;
+}
+
+/* The index among args (the one NAME.parts), or NAME.parts beside the
+ * first part NAME.partNNN; *index is malloc'd.  0, or the usage status. */
+static int find_index(char **args, int n, char **index)
+{
+	*index = NULL;
+	const char *found = NULL;
+	for (int i = 0; i < n; i++)
+		if (ends_with(args[i], ".parts")) {
+			if (found != NULL)
+				return cli_usage_error(synopsis, "two indexes given: '%s' and '%s'", found, args[i]);
+			found = args[i];
+		}
+	if (found != NULL) {
+		*index = strdup(found);
+	} else {
+		for (int i = 0; i < n && found == NULL; i++)
+			if (part_prefix_len(args[i]) > 0)
+				found = args[i];
+		if (found == NULL)
+			return cli_usage_error(synopsis, "no index given (NAME.parts, or a part NAME.partNNN "
+					       "with NAME.parts beside it)");
+		size_t len = part_prefix_len(found);
+		if (asprintf(index, "%.*ss", (int)len, found) < 0)
+			*index = NULL;
+	}
+	if (*index == NULL) {
+		cli_error("out of memory");
+		return EXIT_SYSTEM;
+	}
+	return 0;
+}
+
+/* The places to look for parts: every argument but the index. */
+static const char **places_of(char **args, int n, const char *index, size_t *count)
+{
+	const char **places = calloc((size_t)n + 1, sizeof(*places));
+	*count = 0;
+	for (int i = 0; places != NULL && i < n; i++)
+		if (strcmp(args[i], index) != 0)
+			places[(*count)++] = args[i];
+	return places;
+}
+
+/* Says which files given are not parts of the index. */
+static void note_strays(const folio_parts *p, const char *index, const char **places, size_t n)
+{
+	struct folio_part_info first;
+	if (folio_parts_part(p, 0, &first) != FOLIO_OK)
+		return;
+	size_t base = part_prefix_len(first.name);
+	for (size_t j = 0; j < n; j++) {
+		const char *name = strrchr(places[j], '/') ? strrchr(places[j], '/') + 1 : places[j];
+		if (*name == '\0') /* a folder */
+			continue;
+		bool ours = false;
+		for (size_t i = 0; i < folio_parts_count(p) && !ours; i++) {
+			struct folio_part_info pi;
+			(void)folio_parts_part(p, i, &pi);
+			ours = strcmp(pi.name, name) == 0;
+		}
+		if (!ours && part_prefix_len(name) > 0)
+			cli_note(1, "warning: '%s' is not a part of '%s' (its parts are named %.*sNNN)",
+				 places[j], index, (int)base, first.name);
+	}
+}
+
+/* One line per part on stdout, then which to send again; the number of
+ * parts not good. */
+static size_t print_parts(const folio_parts *p, const char *index)
+{
+	size_t n = folio_parts_count(p), bad = n - folio_parts_good(p);
+	for (size_t i = 0; i < n; i++) {
+		struct folio_part_info pi;
+		(void)folio_parts_part(p, i, &pi);
+		if (pi.state == FOLIO_PART_GOOD)
+			printf("%s: good (%s)\n", pi.name, pi.path);
+		else if (pi.state == FOLIO_PART_DAMAGED)
+			printf("%s: damaged: %s (%s)\n", pi.name, pi.problem, pi.path);
+		else
+			printf("%s: missing\n", pi.name);
+	}
+	if (bad == 0) {
+		printf("all %zu parts of '%s' are good: channel %s, edition %llu, %llu bytes\n", n, index,
+		       folio_parts_channel(p), (unsigned long long)folio_parts_edition(p),
+		       (unsigned long long)folio_parts_bundle_size(p));
+		return 0;
+	}
+	printf("send again:");
+	for (size_t i = 0; i < n; i++) {
+		struct folio_part_info pi;
+		(void)folio_parts_part(p, i, &pi);
+		if (pi.state != FOLIO_PART_GOOD)
+			printf(" %s", pi.name);
+	}
+	printf("\n");
+	return bad;
+}
+
+/* folio-unpack parts. */
+static int run_parts(char **args, int n, struct args *a)
+{
+	char *index;
+	int status = find_index(args, n, &index);
+	if (status != 0)
+		return status;
+	size_t nplaces;
+	const char **places = places_of(args, n, index, &nplaces);
+	folio_ctx *ctx = folio_new();
+	folio_pubkey *key = NULL;
+	folio_library *lib = NULL;
+	folio_parts *p = NULL;
+	if (ctx == NULL || places == NULL) {
+		cli_error("out of memory");
+		status = EXIT_SYSTEM;
+		goto out;
+	}
+	int rc = a->pubkey != NULL ? folio_pubkey_load(ctx, a->pubkey, &key)
+				   : folio_library_open(ctx, a->library, 0, waiting, NULL, &lib);
+	if (rc == FOLIO_OK)
+		rc = folio_parts_open(ctx, index, key, lib, &p);
+	if (rc == FOLIO_OK)
+		rc = folio_parts_find(p, places, nplaces);
+	if (rc != FOLIO_OK) {
+		status = cli_fail(ctx);
+		goto out;
+	}
+	note_strays(p, index, places, nplaces);
+	size_t bad = print_parts(p, index);
+	if (bad > 0) {
+		cli_error("'%s': %zu of its %zu parts %s missing or damaged", index, bad, folio_parts_count(p),
+			  bad == 1 ? "is" : "are");
+		status = EXIT_REJECTED;
+	}
+out:
+	folio_parts_free(p);
+	folio_library_close(lib);
+	folio_pubkey_free(key);
+	folio_free(ctx);
+	free((void *)places);
+	free(index);
+	return status;
+}
+
+/* install from parts, in the library open as lib; the exit status. */
+static int install_parts(folio_ctx *ctx, folio_library *lib, char **args, int n,
+			 const struct folio_install_options *o, struct folio_install_result *r, int *rc)
+{
+	char *index;
+	int status = find_index(args, n, &index);
+	if (status != 0)
+		return status;
+	size_t nplaces;
+	const char **places = places_of(args, n, index, &nplaces);
+	folio_parts *p = NULL;
+	if (places == NULL) {
+		free(index);
+		cli_error("out of memory");
+		return EXIT_SYSTEM;
+	}
+	*rc = folio_parts_open(ctx, index, NULL, lib, &p);
+	if (*rc == FOLIO_OK)
+		*rc = folio_parts_find(p, places, nplaces);
+	if (*rc == FOLIO_OK) {
+		note_strays(p, index, places, nplaces);
+		size_t bad = folio_parts_count(p) - folio_parts_good(p);
+		if (bad > 0 && o->partial)
+			cli_note(1, "warning: installing without %zu of the %zu parts of '%s' (--partial)", bad,
+				 folio_parts_count(p), index);
+		*rc = folio_library_install_parts(lib, p, o, r);
+	}
+	folio_parts_free(p);
+	free((void *)places);
+	free(index);
+	return 0;
+}
+
 /* ---- the library ---------------------------------------------------------------- */
 
 static void waiting(void *arg, const char *dir)
@@ -283,7 +514,7 @@ static void print_problem(void *arg, const char *message)
 	cli_error("%s", message);
 }
 
-static int run_library(const char *cmd, const char *sub, char **pos, struct args *a)
+static int run_library(const char *cmd, const char *sub, char **pos, int npos, struct args *a)
 {
 	folio_ctx *ctx = folio_new();
 	if (ctx == NULL) {
@@ -321,10 +552,16 @@ static int run_library(const char *cmd, const char *sub, char **pos, struct args
 	} else if (strcmp(cmd, "install") == 0) {
 		struct folio_install_options o = {
 			.channel = a->channel, .max_size = a->max_size,
-			.future_margin = a->future_margin, .force = a->force,
+			.future_margin = a->future_margin, .force = a->force, .partial = a->partial,
 		};
 		struct folio_install_result r;
-		rc = folio_library_install(lib, pos[0], &o, &r);
+		if (npos > 1 || is_parts_arg(pos[0])) {
+			status = install_parts(ctx, lib, pos, npos, &o, &r, &rc);
+			if (status != 0)
+				goto out;
+		} else {
+			rc = folio_library_install(lib, pos[0], &o, &r);
+		}
 		if (rc == FOLIO_OK && r.nothing_to_do == 1)
 			cli_note(1, "edition %llu of channel '%s' is already installed: nothing to do",
 				 (unsigned long long)r.edition, r.channel);
@@ -416,7 +653,7 @@ static int library_main(int argc, char **argv, struct args *a)
 	int npos = argc - skip - optind;
 	int want = strcmp(cmd, "install") == 0 ? 1 : strcmp(sub, "add") == 0 ? 2 : strcmp(sub, "remove") == 0 ? 1 : 0;
 	static const char *const what[] = {"no argument", "one argument", "two arguments"};
-	if (npos != want)
+	if (npos != want && !(strcmp(cmd, "install") == 0 && npos > 1))
 		return cli_usage_error(synopsis, "%s%s%s takes %s", cmd, *sub ? " " : "", sub, what[want]);
 	if (a->library == NULL)
 		a->library = getenv("FOLIO_LIBRARY");
@@ -437,9 +674,14 @@ static int library_main(int argc, char **argv, struct args *a)
 		return cli_usage_error(synopsis, "--keep is for prune only");
 	if (a->future_margin >= 0 && !install)
 		return cli_usage_error(synopsis, "--future-margin is for install only");
+	if (a->partial && !install)
+		return cli_usage_error(synopsis, "--partial is for install only");
+	if (install && npos > 1 && !is_parts_arg(pos[0]) && !is_parts_arg(pos[1]))
+		return cli_usage_error(synopsis, "install takes one BUNDLE, or an index and parts "
+				       "(NAME.parts, NAME.partNNN)");
 	if (prune && a->keep == 0 && a->max_size == 0)
 		return cli_usage_error(synopsis, "prune needs --keep N, --max-size SIZE or both");
-	return run_library(cmd, sub, pos, a);
+	return run_library(cmd, sub, pos, npos, a);
 }
 
 int main(int argc, char **argv)
@@ -458,6 +700,24 @@ int main(int argc, char **argv)
 	}
 	if (is_library_cmd(cmd))
 		return library_main(argc, argv, &a);
+	if (strcmp(cmd, "parts") == 0) {
+		int st = parse(argc - 1, argv + 1, &a, &done);
+		if (done || st != 0)
+			return st;
+		int npos = argc - 1 - optind;
+		if (npos < 1)
+			return cli_usage_error(synopsis, "parts needs an INDEX");
+		if (a.library == NULL && a.pubkey == NULL)
+			a.library = getenv("FOLIO_LIBRARY");
+		if (a.library != NULL && *a.library == '\0')
+			a.library = NULL;
+		if ((a.pubkey == NULL) == (a.library == NULL))
+			return cli_usage_error(synopsis, "parts needs one of -p KEY.pub and --library DIR");
+		if (a.channel != NULL || a.dest != NULL || a.force || a.json || a.partial || a.max_size > 0 ||
+		    a.keep > 0 || a.future_margin >= 0)
+			return cli_usage_error(synopsis, "parts takes only -p or --library (and -q, -v, limits)");
+		return run_parts(argv + 1 + optind, npos, &a);
+	}
 	if (strcmp(cmd, "verify") != 0 && strcmp(cmd, "list") != 0 && strcmp(cmd, "unpack") != 0)
 		return cli_usage_error(synopsis, "unknown command '%s'", cmd);
 	int status = parse(argc - 1, argv + 1, &a, &done);
@@ -468,9 +728,9 @@ int main(int argc, char **argv)
 	a.bundle = argv[1 + optind];
 	if (a.pubkey == NULL)
 		return cli_usage_error(synopsis, "%s needs -p PUBKEY", cmd);
-	if (a.library != NULL || a.max_size > 0 || a.keep > 0 || a.future_margin >= 0)
-		return cli_usage_error(synopsis, "--library, --max-size, --keep and --future-margin are "
-				       "for the library commands");
+	if (a.library != NULL || a.max_size > 0 || a.keep > 0 || a.future_margin >= 0 || a.partial)
+		return cli_usage_error(synopsis, "--library, --max-size, --keep, --future-margin and "
+				       "--partial are for the library commands");
 	bool unpack = strcmp(cmd, "unpack") == 0;
 	if (unpack != (a.dest != NULL))
 		return cli_usage_error(synopsis, unpack ? "unpack needs -C DEST" : "-C is for unpack only");
