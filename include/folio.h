@@ -300,6 +300,10 @@ const char *folio_bundle_manifest_json(const folio_bundle *b, size_t *len);
 FOLIO_WUR int folio_bundle_verify(folio_bundle *b);
 
 #define FOLIO_FORCE 1 /* replace dest if it exists, atomically */
+/* Accept an incomplete edition: after damage or truncation, reading resumes
+ * at the next zstd frame, and what no bundle or source supplied is listed in
+ * dest/.folio/missing (FORMAT.md section 17). */
+#define FOLIO_PARTIAL 2
 
 /* Streams the rest of the bundle into a private staging folder beside dest,
  * checking every byte as it is written, and renames the folder to dest only
@@ -315,6 +319,30 @@ FOLIO_WUR int folio_bundle_unpack(folio_bundle *b, const char *dest, int flags);
  * written, else 0.  (An older
  * edition than dest holds is refused with FOLIO_EREJECT: no rollback.) */
 int folio_bundle_current(const folio_bundle *b);
+
+/* Bundles that carry part of an edition (FORMAT.md section 17): a layer, a
+ * delta, a damaged or truncated download.  Contents the bundle lacks are
+ * taken from sources: edition folders (each with its .folio/manifest.json)
+ * whose files are matched by size and BLAKE2b and hashed again as they are
+ * copied.  Add sources before verify or unpack.  With FOLIO_FORCE, a dest
+ * holding an edition of the same channel is a source itself. */
+FOLIO_WUR int folio_bundle_add_source(folio_bundle *b, const char *dir);
+/* After verify or unpack: the files of the edition that neither the bundle
+ * nor a source supplied, in manifest order.  Unpack accepts them missing
+ * when they are all of the media layer (a text layer is a readable
+ * edition) or with FOLIO_PARTIAL; else it refuses the bundle. */
+size_t folio_bundle_missing_count(const folio_bundle *b);
+const char *folio_bundle_missing(const folio_bundle *b, size_t i);
+/* Of them, the number in the text layer. */
+size_t folio_bundle_missing_text(const folio_bundle *b);
+/* The edition a delta was made against, as the bundle says (unsigned: a
+ * hint for messages); 0 when it does not say. */
+uint64_t folio_bundle_base(const folio_bundle *b);
+/* The first damage a FOLIO_PARTIAL read got past, or NULL. */
+const char *folio_bundle_damage(const folio_bundle *b);
+/* Contents the bundle carried that verified, and those taken from sources. */
+size_t folio_bundle_received(const folio_bundle *b);
+size_t folio_bundle_reused(const folio_bundle *b);
 
 /* ---- the reader's library (docs/FORMAT.md section 16) --------------------- */
 
@@ -360,8 +388,9 @@ struct folio_install_options {
 	uint64_t max_size;      /* then prune to fit this many bytes; 0: don't */
 	int64_t future_margin;  /* seconds "created" may be past now; -1: 1 day */
 	int force;              /* re-install the edition last accepted */
-	int partial;            /* accept an incomplete edition (FOLIO_PARTIAL); parts:
-				   leave out the parts that are missing or damaged */
+	int partial;            /* keep what verifies of a damaged or incomplete
+				   bundle (FOLIO_PARTIAL); from parts, the missing
+				   and damaged parts are left out */
 };
 struct folio_install_result {
 	char channel[65];
@@ -379,6 +408,13 @@ struct folio_install_result {
 	/* editions removed because the key list the bundle brought revokes
 	 * the key that signed them (FORMAT.md section 16.3) */
 	uint64_t editions_revoked;
+	/* Bundles that carry part of an edition (FORMAT.md section 17): */
+	uint64_t received;       /* contents the bundle carried */
+	uint64_t reused;         /* contents taken from editions kept here */
+	uint64_t missing;        /* files still missing (listed in .folio/missing) */
+	uint64_t missing_text;   /* of them, of the text layer */
+	uint64_t base;           /* the edition a delta says it needs, 0 */
+	char damage[700];        /* the first damage a partial install got past */
 };
 /* Verifies the bundle at path with the root pinned for its channel and the
  * library's policy (rollback, freeze, fast-forward, channel), then installs

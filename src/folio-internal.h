@@ -137,6 +137,12 @@ void folio_sync_parent(const char *path);
 #define FOLIO_KEYS_PATH ".folio/keys.json"
 #define FOLIO_KEYS_SIGNATURE_PATH ".folio/keys.json.minisig"
 #define FOLIO_KEYS_MAX 65536 /* bytes of a key list */
+/* Bundles that carry part of an edition (FORMAT.md section 17). */
+#define FOLIO_BUNDLE_INFO_PATH ".folio/bundle.json" /* unsigned: base edition, layers */
+#define FOLIO_BUNDLE_INFO_MAX 65536
+#define FOLIO_PATCH_PREFIX ".folio/patch/"          /* .folio/patch/BASEHEX/PATH */
+#define FOLIO_MISSING_PATH ".folio/missing"         /* an incomplete edition's missing paths */
+#define FOLIO_JSON_INT_MAX ((1ull << 53) - 1)       /* integers every JSON reader keeps exact */
 
 /* A key list (FORMAT.md section 15), verified and parsed. */
 struct folio_keylist;

@@ -17,7 +17,6 @@
 
 #define KEYS_FORMAT_NAME "folio-keys-1"
 #define KEYS_MAX_KEYS 64
-#define JSON_SAFE_MAX ((1ull << 53) - 1)
 #define PUBKEY_BYTES 42 /* "Ed" | key id | Ed25519 public key */
 
 struct keylist_key {
@@ -151,9 +150,9 @@ static int decode_key(struct folio_decoder *d, json_t *o, size_t i, struct keyli
 	int rc;
 	if ((rc = folio_decode_string(d, o, "id", 16, &id)) ||
 	    (rc = folio_decode_string(d, o, "key", 56, &line)) ||
-	    (rc = folio_decode_uint(d, o, "first", 1, JSON_SAFE_MAX, &k->first, NULL)) ||
-	    (rc = folio_decode_uint(d, o, "last", 0, JSON_SAFE_MAX, &k->last, NULL)) ||
-	    (rc = folio_decode_uint(d, o, "revoked", 0, JSON_SAFE_MAX, &revoked, &has_revoked)))
+	    (rc = folio_decode_uint(d, o, "first", 1, FOLIO_JSON_INT_MAX, &k->first, NULL)) ||
+	    (rc = folio_decode_uint(d, o, "last", 0, FOLIO_JSON_INT_MAX, &k->last, NULL)) ||
+	    (rc = folio_decode_uint(d, o, "revoked", 0, FOLIO_JSON_INT_MAX, &revoked, &has_revoked)))
 		return rc;
 	uint8_t bin[PUBKEY_BYTES];
 	if (!folio_base64_exact(bin, sizeof(bin), line, strlen(line)) || memcmp(bin, "Ed", 2) != 0)
@@ -193,8 +192,8 @@ static int decode(struct folio_decoder *d, const char *json, size_t len, struct 
 		rc = folio_decode_fail(d, "bad channel name '%s'", channel);
 		goto out;
 	}
-	if ((rc = folio_decode_uint(d, root, "version", 1, JSON_SAFE_MAX, &kl->version, NULL)) ||
-	    (rc = folio_decode_uint(d, root, "created", 0, JSON_SAFE_MAX, &created, NULL)))
+	if ((rc = folio_decode_uint(d, root, "version", 1, FOLIO_JSON_INT_MAX, &kl->version, NULL)) ||
+	    (rc = folio_decode_uint(d, root, "created", 0, FOLIO_JSON_INT_MAX, &created, NULL)))
 		goto out;
 	kl->created = (int64_t)created;
 	keys = json_object_get(root, "keys");
@@ -420,7 +419,7 @@ static int64_t creation_time(folio_ctx *ctx, int *rc)
 		char *end;
 		errno = 0;
 		long long t = strtoll(sde, &end, 10);
-		if (errno != 0 || *end != '\0' || t < 0 || (unsigned long long)t > JSON_SAFE_MAX) {
+		if (errno != 0 || *end != '\0' || t < 0 || (unsigned long long)t > FOLIO_JSON_INT_MAX) {
 			*rc = folio_fail(ctx, FOLIO_EUSAGE, "SOURCE_DATE_EPOCH '%s' is not a time", sde);
 			return 0;
 		}
@@ -466,7 +465,7 @@ static int open_for_update(folio_ctx *ctx, const char *path, const folio_seckey 
 		folio_keylist_free(kl);
 		return rc;
 	}
-	if (kl->version >= JSON_SAFE_MAX) {
+	if (kl->version >= FOLIO_JSON_INT_MAX) {
 		folio_keylist_free(kl);
 		return folio_fail(ctx, FOLIO_EUSAGE, "cannot change '%s': its version is at the maximum", path);
 	}
@@ -509,7 +508,7 @@ int folio_keys_delegate(folio_ctx *ctx, const char *path, const folio_seckey *ro
 			const folio_pubkey *day, const char *channel, uint64_t first, uint64_t last)
 {
 	folio_clear_error(ctx);
-	if (first < 1 || first > JSON_SAFE_MAX || last > JSON_SAFE_MAX)
+	if (first < 1 || first > FOLIO_JSON_INT_MAX || last > FOLIO_JSON_INT_MAX)
 		return folio_fail(ctx, FOLIO_EUSAGE,
 				  "the first edition must be 1 to 2^53-1 and the last 0 to 2^53-1");
 	int rc;

@@ -60,6 +60,7 @@ struct edition {
 	bool has_index;
 	bool evicted;
 	char signer[17];          /* the key that signed its manifest, "" if unknown */
+	size_t missing;           /* files its .folio/missing lists (not a problem) */
 };
 
 struct scan {
@@ -517,8 +518,59 @@ static int compare_editions(const void *a, const void *b)
 	return x->number < y->number ? 1 : x->number > y->number ? -1 : 0; /* newest first */
 }
 
+static int compare_paths(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The paths an incomplete edition lacks, from its .folio/missing, sorted
+ * (pointers into *blob); 0 and NULL for a complete edition. */
+static char **missing_list(folio_library *lib, int edfd, size_t *n, char **blob)
+{
+	*n = 0;
+	*blob = NULL;
+	int fd = openat(edfd, FOLIO_MISSING_PATH, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	struct folio_buf b = {0};
+	uint64_t max = lib->quiet->limits[FOLIO_LIMIT_MANIFEST_SIZE];
+	for (;;) {
+		if (!folio_buf_reserve(&b, 65536))
+			break;
+		ssize_t r = read(fd, b.p + b.len, 65536);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0 || b.len + (size_t)r > max)
+			break;
+		b.len += (size_t)r;
+		b.p[b.len] = '\0';
+	}
+	close(fd);
+	size_t cap = 0;
+	for (size_t i = 0; i < b.len; i++)
+		cap += b.p[i] == '\n';
+	char **list = b.oom ? NULL : malloc((cap + 1) * sizeof(*list));
+	if (list == NULL) {
+		free(b.p);
+		return NULL;
+	}
+	for (char *p = b.p, *nl; *n < cap && (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
+		*nl = '\0';
+		list[(*n)++] = p;
+	}
+	qsort(list, *n, sizeof(*list), compare_paths);
+	*blob = b.p;
+	return list;
+}
+
+static bool listed(char **list, size_t n, const char *path)
+{
+	return list != NULL && bsearch(&path, list, n, sizeof(*list), compare_paths) != NULL;
+}
+
 /* Reads DIR/CHANNEL/EDITION's kept manifest and sees that every file is
- * there with its size.  Problems are recorded on e, not failures. */
+ * there with its size, but those its .folio/missing lists.  Problems are
+ * recorded on e, not failures. */
 static void read_edition(folio_library *lib, struct edition *e, int chanfd, const char *name)
 {
 	char path[PATH_MAX];
@@ -555,12 +607,18 @@ static void read_edition(folio_library *lib, struct edition *e, int chanfd, cons
 		snprintf(e->problem, sizeof(e->problem), "'%s/%s/%s/" FOLIO_SIGNATURE_PATH "' is missing",
 			 lib->dir, e->channel, name);
 	e->has_index = fstatat(fd, "index.html", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
+	size_t nmissing;
+	char *blob;
+	char **missing = missing_list(lib, fd, &nmissing, &blob);
 	for (size_t i = 0; i < e->m.nfiles; i++) {
 		const struct folio_file *f = &e->m.files[i];
 		e->bytes += f->size;
 		if (e->problem[0] != '\0')
 			continue;
-		if (fstatat(fd, f->path, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
+		bool absent = fstatat(fd, f->path, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode);
+		if (absent && listed(missing, nmissing, f->path))
+			e->missing++;
+		else if (absent)
 			snprintf(e->problem, sizeof(e->problem), "'%s/%s/%s/%s' is missing",
 				 lib->dir, e->channel, name, f->path);
 		else if ((uint64_t)st.st_size != f->size)
@@ -569,6 +627,8 @@ static void read_edition(folio_library *lib, struct edition *e, int chanfd, cons
 				 lib->dir, e->channel, name, f->path, (unsigned long long)st.st_size,
 				 (unsigned long long)f->size);
 	}
+	free(missing);
+	free(blob);
 	close(fd);
 }
 
@@ -1237,6 +1297,9 @@ static int share_files(void *arg, folio_bundle *b, int stagingfd)
 			continue; /* kept as a copy */
 		snprintf(obj, sizeof(obj), "%s%s", hex, mode == 0755 ? ".x" : "");
 		struct stat ost, fst;
+		if (fstatat(stagingfd, path, &fst, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT &&
+		    folio_bundle_missing_count(b) > 0)
+			continue; /* not received: listed in .folio/missing */
 		if (fstatat(stagingfd, path, &fst, AT_SYMLINK_NOFOLLOW) != 0)
 			return folio_fail_errno(lib->ctx, errno, "cannot share '%s'", path);
 		bool have = fstatat(in->objfd, obj, &ost, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(ost.st_mode);
@@ -1516,7 +1579,27 @@ int folio_library_install(folio_library *lib, const char *path,
 		(void)folio_bundle_file(b, i, NULL, &size, NULL, NULL, NULL);
 		result->bytes += size;
 	}
-	if (edition == rollback && !o->force) {
+	/* Editions kept here supply what a delta or a layer does not carry
+	 * (hashed again as they are copied), the incomplete edition itself
+	 * among them. */
+	const struct edition *same = NULL;
+	for (size_t i = 0; i < s.n && rc == FOLIO_OK; i++) {
+		if (!s.e[i].parsed)
+			continue;
+		if (strcmp(s.e[i].channel, channel) == 0 && s.e[i].number == edition)
+			same = &s.e[i];
+		char *dir = NULL;
+		if (asprintf(&dir, "%s/%s/%llu", lib->dir, s.e[i].channel,
+			     (unsigned long long)s.e[i].number) < 0)
+			rc = folio_fail_errno(lib->ctx, ENOMEM, "cannot install '%s'", path);
+		else if (folio_bundle_add_source(b, dir) != FOLIO_OK)
+			folio_clear_error(lib->ctx); /* unreadable: not a source, not a failure */
+		free(dir);
+	}
+	if (rc != FOLIO_OK)
+		goto out;
+	bool complete = same == NULL || (same->missing == 0 && same->problem[0] == '\0');
+	if (edition == rollback && !o->force && complete) {
 		/* still verified in full: a damaged copy is refused, not waved through */
 		rc = folio_bundle_verify(b);
 		if (rc == FOLIO_OK)
@@ -1546,13 +1629,37 @@ int folio_library_install(folio_library *lib, const char *path,
 	}
 	rc = folio_bundle_unpack_hook(b, dest,
 				      (there ? FOLIO_FORCE | FOLIO_UNPACK_REPLACE_ANY : 0) |
-					      FOLIO_UNPACK_PARENT_NOFOLLOW,
+					      FOLIO_UNPACK_PARENT_NOFOLLOW | (o->partial ? FOLIO_PARTIAL : 0),
 				      share_files, &in);
+	result->base = folio_bundle_base(b);
 	if (rc != FOLIO_OK) {
 		if (in.tried) /* objects the failed run made: no edition links them */
 			sweep(lib);
+		if (folio_errcode(lib->ctx) == FOLIO_EREJECT && folio_bundle_missing_text(b) > 0) {
+			const char *first = folio_bundle_missing(b, 0);
+			if (result->base != 0)
+				rc = folio_fail(lib->ctx, FOLIO_EREJECT,
+						"cannot install '%s': it is a delta against edition %llu of channel "
+						"'%s', and %zu of its files are in no edition kept here ('%s' among "
+						"them): install edition %llu (or a full bundle of edition %llu) first",
+						path, (unsigned long long)result->base, channel,
+						folio_bundle_missing_count(b), first, (unsigned long long)result->base,
+						(unsigned long long)edition);
+			else if (folio_bundle_damage(b) == NULL)
+				rc = folio_fail(lib->ctx, FOLIO_EREJECT,
+						"cannot install '%s': incomplete: %zu of %zu files of edition %llu "
+						"are neither in it nor kept here ('%s' among them); --partial keeps "
+						"what it has",
+						path, folio_bundle_missing_count(b), n, (unsigned long long)edition, first);
+		}
 		goto out;
 	}
+	result->received = folio_bundle_received(b);
+	result->reused = folio_bundle_reused(b);
+	result->missing = folio_bundle_missing_count(b);
+	result->missing_text = folio_bundle_missing_text(b);
+	if (folio_bundle_damage(b) != NULL)
+		snprintf(result->damage, sizeof(result->damage), "%s", folio_bundle_damage(b));
 	made_channel = false;
 	result->bytes_shared = in.shared;
 	/* the floors: never lower, but through a newer key list */
@@ -1809,9 +1916,15 @@ static int status_text(json_t *j, char **out)
 				 expires, (unsigned long long)json_integer_value(json_object_get(e, "files")),
 				 (unsigned long long)json_integer_value(json_object_get(e, "bytes")),
 				 title ? title : "",
-				 !json_is_true(json_object_get(e, "complete")) ? "  (INCOMPLETE)"
+				 !json_is_true(json_object_get(e, "complete")) ? "  (DAMAGED)"
 				 : json_is_true(json_object_get(e, "revoked")) ? "  (signed by a revoked key)" : "");
 			folio_buf_add(&b, line);
+			if (json_integer_value(json_object_get(e, "missing")) > 0) {
+				snprintf(line, sizeof(line), "          %llu files not received yet (listed in "
+					 FOLIO_MISSING_PATH "): another layer or bundle of this edition completes it\n",
+					 (unsigned long long)json_integer_value(json_object_get(e, "missing")));
+				folio_buf_add(&b, line);
+			}
 		}
 		json_array_foreach(json_object_get(ch, "problems"), k, p) {
 			folio_buf_add(&b, "  problem: ");
@@ -1931,6 +2044,7 @@ int folio_library_status(folio_library *lib, int flags, char **out, int *consist
 			bool revoked = root != NULL && revoked_for(kl, root->key->id, e->signer, e->number);
 			json_object_set_new(je, "revoked", json_boolean(revoked));
 			json_object_set_new(je, "complete", json_boolean(e->problem[0] == '\0'));
+			json_object_set_new(je, "missing", json_integer((json_int_t)e->missing));
 			if (e->problem[0] != '\0') {
 				json_object_set_new(je, "problem", json_string(e->problem));
 				json_array_append_new(cp, json_string(e->problem));
@@ -1993,11 +2107,6 @@ static void report(struct checker *k, const char *fmt, ...)
 		k->problem(k->arg, folio_errmsg(k->lib->quiet));
 }
 
-static int compare_paths(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Files under the edition that its manifest does not list. */
 static void find_extra(struct checker *k, int dirfd, const char *rel, char **sorted, size_t n,
 		       const char *ed, int depth)
@@ -2017,6 +2126,7 @@ static void find_extra(struct checker *k, int dirfd, const char *rel, char **sor
 			}
 		} else if (strcmp(path, FOLIO_MANIFEST_PATH) != 0 && strcmp(path, FOLIO_SIGNATURE_PATH) != 0 &&
 			   strcmp(path, FOLIO_KEYS_PATH) != 0 && strcmp(path, FOLIO_KEYS_SIGNATURE_PATH) != 0 &&
+			   strcmp(path, FOLIO_MISSING_PATH) != 0 &&
 			   bsearch(&path, sorted, n, sizeof(*sorted), compare_paths) == NULL) {
 			report(k, "%s/%s: not in the signed manifest of its edition (something else wrote it)", ed, path);
 		}
@@ -2093,6 +2203,9 @@ static void check_edition(struct checker *k, struct edition *e)
 		goto out;
 	}
 	char **paths = malloc((m.nfiles ? m.nfiles : 1) * sizeof(*paths));
+	size_t nmissing;
+	char *blob;
+	char **missing = missing_list(lib, dfd, &nmissing, &blob);
 	for (size_t i = 0; i < m.nfiles; i++) {
 		const struct folio_file *f = &m.files[i];
 		k->r->files++;
@@ -2100,6 +2213,8 @@ static void check_edition(struct checker *k, struct edition *e)
 			paths[i] = f->path;
 		int fd = openat(dfd, f->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 		struct stat st;
+		if (fd < 0 && errno == ENOENT && listed(missing, nmissing, f->path))
+			continue; /* never installed: the edition is incomplete, not damaged */
 		if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 			report(k, "%s/%s: missing (%s); reinstall edition %llu with --force", ed, f->path,
 			       fd < 0 ? strerror(errno) : "not a file", (unsigned long long)e->number);
@@ -2144,6 +2259,8 @@ static void check_edition(struct checker *k, struct edition *e)
 		find_extra(k, dfd, "", paths, m.nfiles, ed, 0);
 	}
 	free(paths);
+	free(missing);
+	free(blob);
 	close(dfd);
 out:
 	folio_manifest_release(&m);

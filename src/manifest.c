@@ -10,7 +10,6 @@
 
 #include "folio-internal.h"
 
-#define JSON_SAFE_MAX ((1ull << 53) - 1) /* integers every JSON reader keeps exact */
 #define MEDIA_TYPE_MAX 127
 
 /* Here rather than in article.c, so that folio-unpack, which reads article
@@ -295,7 +294,7 @@ static int decode_file(struct folio_decoder *d, json_t *o, struct folio_file *f)
 					     (unsigned)ctx->limits[FOLIO_LIMIT_PATH_DEPTH]);
 	if (why != NULL)
 		return folio_decode_fail(d, "unsafe path '%s': %s", path, why);
-	if ((rc = folio_decode_uint(d, o, "size", 0, JSON_SAFE_MAX, &f->size, NULL)))
+	if ((rc = folio_decode_uint(d, o, "size", 0, FOLIO_JSON_INT_MAX, &f->size, NULL)))
 		return rc;
 	if (f->size > ctx->limits[FOLIO_LIMIT_FILE_SIZE])
 		return folio_fail(d->ctx, FOLIO_EREJECT,
@@ -361,7 +360,7 @@ static int decode_article(struct folio_decoder *d, json_t *o, char **sorted, siz
 	    (rc = get_optional_string(d, o, "summary", 600, &summary)) ||
 	    (rc = get_optional_string(d, o, "image", path_max, &image)) ||
 	    (rc = get_optional_string(d, o, "thumbnail", path_max, &thumb)) ||
-	    (rc = folio_decode_uint(d, o, "words", 0, JSON_SAFE_MAX, &words, NULL)))
+	    (rc = folio_decode_uint(d, o, "words", 0, FOLIO_JSON_INT_MAX, &words, NULL)))
 		return rc;
 	if (strcmp(dir, "ltr") != 0 && strcmp(dir, "rtl") != 0)
 		return folio_decode_fail(d, "dir of article '%s' is not ltr or rtl", path);
@@ -427,9 +426,9 @@ static int decode_root(struct folio_decoder *d, json_t *root, struct folio_manif
 	if (!folio_channel_valid(channel))
 		return folio_decode_fail(d, "bad channel name '%s'", channel);
 	uint64_t created, expires;
-	if ((rc = folio_decode_uint(d, root, "edition", 1, JSON_SAFE_MAX, &m->edition, NULL)) ||
-	    (rc = folio_decode_uint(d, root, "created", 0, JSON_SAFE_MAX, &created, NULL)) ||
-	    (rc = folio_decode_uint(d, root, "expires", 0, JSON_SAFE_MAX, &expires, NULL)))
+	if ((rc = folio_decode_uint(d, root, "edition", 1, FOLIO_JSON_INT_MAX, &m->edition, NULL)) ||
+	    (rc = folio_decode_uint(d, root, "created", 0, FOLIO_JSON_INT_MAX, &created, NULL)) ||
+	    (rc = folio_decode_uint(d, root, "expires", 0, FOLIO_JSON_INT_MAX, &expires, NULL)))
 		return rc;
 	if (expires <= created)
 		return folio_decode_fail(d, "expires is not after created");

@@ -25,6 +25,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <jansson.h>
 #include <sodium.h>
 #include <zstd.h>
 #include <zstd_errors.h>
@@ -34,6 +35,23 @@
 #define FUTURE_MARGIN 86400   /* creation time may be this far past the clock */
 #define ENTRY_OVERHEAD 8192   /* tar and pax header bytes allowed per entry */
 #define END_OF_ARCHIVE 1024
+#define BODY_END 1            /* take_next: the archive ended as it must */
+#define NONE SIZE_MAX
+#define LAYER_TEXT 1
+#define LAYER_MEDIA 2
+
+/* An edition folder that may supply contents the bundle lacks. */
+struct source {
+	int fd;
+	char *dir;
+	struct folio_manifest m;
+};
+
+/* One file a source holds, for lookup by content. */
+struct have {
+	const struct folio_file *f;
+	size_t src;
+};
 
 struct folio_bundle {
 	folio_ctx *ctx;
@@ -50,6 +68,7 @@ struct folio_bundle {
 	size_t out_size;
 	uint64_t decoded;   /* tar bytes produced so far */
 	uint64_t frame_out; /* of them, in the current frame */
+	uint64_t restart_decoded; /* decoded when the tar reader last started */
 	uint64_t cap;       /* the most tar bytes this bundle may hold */
 	int read_rc;        /* a failure inside the read callback */
 	struct archive *tar;
@@ -76,6 +95,28 @@ struct folio_bundle {
 	int64_t future_margin;
 	bool current;       /* unpack found dest already holding this edition */
 	const char *dest;   /* unpack: DEST as given, for messages */
+	/* Bundles that carry part of an edition (FORMAT.md section 17). */
+	char *info;         /* .folio/bundle.json as read, or NULL */
+	size_t info_len;
+	uint64_t base;      /* the edition a delta says it needs */
+	unsigned layers;    /* the layers it says it carries */
+	bool partial;       /* FOLIO_PARTIAL: damage is skipped, not fatal */
+	char *damage;       /* the first damage skipped */
+	off_t in_base;      /* the input offset of inbuf[0] */
+	off_t frame_pos;    /* the input offset where the current frame began */
+	bool fresh_tar;     /* the tar reader restarted: no entry to skip */
+	size_t *order;      /* file indexes sorted by path */
+	size_t *held;       /* per content (its first file's index): the file that
+			       holds it, verified, or NONE */
+	size_t last;        /* the file index of the last entry taken, or NONE */
+	size_t received, reused;
+	struct source *src;
+	size_t nsrc;
+	struct have *have;  /* every file of every source, by hash */
+	size_t nhave;
+	size_t *missing;    /* file indexes */
+	size_t nmissing, missing_text;
+	ZSTD_DCtx *pdctx;   /* patches */
 };
 
 static int reject(folio_bundle *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -96,6 +137,7 @@ static int fill_input(folio_bundle *b)
 {
 	if (b->in.pos > 0) { /* keep the unread tail at the front */
 		size_t left = b->in.size - b->in.pos;
+		b->in_base += (off_t)b->in.pos;
 		memmove(b->inbuf, b->inbuf + b->in.pos, left);
 		b->in.size = left;
 		b->in.pos = 0;
@@ -154,6 +196,7 @@ static int decode_some(folio_bundle *b, size_t *len)
 								       : "trailing bytes after the last zstd frame");
 			if (avail >= 6 && !canonical_frame_header(p[4], p[5]))
 				return reject(b, "zstd frame header is not as folio writes it");
+			b->frame_pos = b->in_base + (off_t)b->in.pos;
 		}
 		if (avail == 0) {
 			if (b->input_eof)
@@ -325,12 +368,12 @@ static void peek_header(folio_bundle *b)
 		folio_clear_error(b->ctx);
 }
 
-static bool peeked_key_list(const folio_bundle *b)
+static bool peeked(const folio_bundle *b, const char *name)
 {
 	if (!b->peek.pending || (b->peek.r != ARCHIVE_OK && b->peek.r != ARCHIVE_WARN))
 		return false;
 	const char *path = archive_entry_pathname_utf8(b->peek.e);
-	return path != NULL && strcmp(path, FOLIO_KEYS_PATH) == 0;
+	return path != NULL && strcmp(path, name) == 0;
 }
 
 static int check_policy(folio_bundle *b, const char *channel)
@@ -483,6 +526,69 @@ static int verify_head(folio_bundle *b, const struct folio_open_opts *o, const c
 	return check_policy(b, o->channel);
 }
 
+/* A tar reader over the decoded stream, tar format only; again after
+ * damage, at the frame where reading resumes. */
+static int open_tar(folio_bundle *b)
+{
+	if (b->tar != NULL)
+		archive_read_free(b->tar);
+	b->tar = archive_read_new();
+	if (b->tar == NULL)
+		return folio_fail_errno(b->ctx, ENOMEM, "cannot verify '%s'", b->name);
+	if (archive_read_support_format_tar(b->tar) != ARCHIVE_OK ||
+	    archive_read_support_filter_none(b->tar) != ARCHIVE_OK ||
+	    archive_read_open(b->tar, b, NULL, tar_read_cb, NULL) != ARCHIVE_OK)
+		return tar_failed(b, "start");
+	return FOLIO_OK;
+}
+
+/* .folio/bundle.json: {"format":"folio-bundle-1"[,"base":N][,"layers":[...]]}.
+ * Unsigned, so it decides nothing; but a bundle that has one must have it
+ * right. */
+static int parse_info(folio_bundle *b)
+{
+	json_error_t err;
+	json_t *j = json_loadb(b->info, b->info_len, JSON_REJECT_DUPLICATES, &err);
+	const char *bad = NULL;
+	json_t *v;
+	if (!json_is_object(j))
+		bad = "not a JSON object";
+	else if (!json_is_string(v = json_object_get(j, "format")) ||
+		 strcmp(json_string_value(v), "folio-bundle-1") != 0)
+		bad = "format is not folio-bundle-1";
+	else if ((v = json_object_get(j, "base")) != NULL &&
+		 (!json_is_integer(v) || json_integer_value(v) < 1 ||
+		  (uint64_t)json_integer_value(v) > FOLIO_JSON_INT_MAX))
+		bad = "base is not an edition number";
+	else if ((v = json_object_get(j, "layers")) != NULL) {
+		size_t i, n = json_array_size(v);
+		json_t *l;
+		if (!json_is_array(v) || n == 0 || n > 2)
+			bad = "layers is not a list of layers";
+		json_array_foreach(v, i, l)
+			if (!json_is_string(l) || (strcmp(json_string_value(l), "text") != 0 &&
+						   strcmp(json_string_value(l), "media") != 0) ||
+			    (i == 1 && json_equal(l, json_array_get(v, 0))))
+				bad = "layers is not a list of layers";
+	}
+	if (bad == NULL && (v = json_object_get(j, "base")) != NULL)
+		b->base = (uint64_t)json_integer_value(v);
+	if (bad == NULL && (v = json_object_get(j, "layers")) != NULL) {
+		size_t i;
+		json_t *l;
+		b->layers = 0;
+		json_array_foreach(v, i, l)
+			b->layers |= strcmp(json_string_value(l), "text") == 0 ? LAYER_TEXT : LAYER_MEDIA;
+	}
+	json_decref(j);
+	if (bad != NULL)
+		return reject(b, "malformed '" FOLIO_BUNDLE_INFO_PATH "': %s", bad);
+	if (b->base >= b->m.edition)
+		return reject(b, "'" FOLIO_BUNDLE_INFO_PATH "' names base edition %llu, not older than "
+			      "edition %llu", (unsigned long long)b->base, (unsigned long long)b->m.edition);
+	return FOLIO_OK;
+}
+
 static int open_head(folio_bundle *b, const struct folio_open_opts *o)
 {
 	folio_ctx *ctx = b->ctx;
@@ -491,11 +597,11 @@ static int open_head(folio_bundle *b, const struct folio_open_opts *o)
 	b->inbuf = malloc(b->in_size);
 	b->outbuf = malloc(b->out_size);
 	b->dctx = ZSTD_createDCtx();
-	b->tar = archive_read_new();
-	if (b->inbuf == NULL || b->outbuf == NULL || b->dctx == NULL || b->tar == NULL)
+	if (b->inbuf == NULL || b->outbuf == NULL || b->dctx == NULL)
 		return folio_fail_errno(ctx, ENOMEM, "cannot verify '%s'", b->name);
 	b->in = (ZSTD_inBuffer){b->inbuf, 0, 0};
 	b->frame_start = true;
+	b->layers = LAYER_TEXT | LAYER_MEDIA;
 	size_t r = ZSTD_DCtx_setParameter(b->dctx, ZSTD_d_windowLogMax,
 					  (int)ctx->limits[FOLIO_LIMIT_WINDOW_LOG]);
 	if (ZSTD_isError(r))
@@ -507,14 +613,13 @@ static int open_head(folio_bundle *b, const struct folio_open_opts *o)
 	 * manifest, its signature, a key list and its signature, and the
 	 * header after them. */
 	b->cap = ctx->limits[FOLIO_LIMIT_MANIFEST_SIZE] + FOLIO_SIGNATURE_MAX + FOLIO_KEYS_MAX +
-		 FOLIO_SIGNATURE_MAX + 6 * ENTRY_OVERHEAD + b->out_size;
-	if (archive_read_support_format_tar(b->tar) != ARCHIVE_OK ||
-	    archive_read_support_filter_none(b->tar) != ARCHIVE_OK ||
-	    archive_read_open(b->tar, b, NULL, tar_read_cb, NULL) != ARCHIVE_OK)
-		return tar_failed(b, "start");
+		 FOLIO_SIGNATURE_MAX + FOLIO_BUNDLE_INFO_MAX + 7 * ENTRY_OVERHEAD + b->out_size;
+	int rc = open_tar(b);
+	if (rc != FOLIO_OK)
+		return rc;
 
-	int rc = read_small_entry(b, FOLIO_MANIFEST_PATH, ctx->limits[FOLIO_LIMIT_MANIFEST_SIZE],
-				  &b->manifest, &b->manifest_len);
+	rc = read_small_entry(b, FOLIO_MANIFEST_PATH, ctx->limits[FOLIO_LIMIT_MANIFEST_SIZE],
+			      &b->manifest, &b->manifest_len);
 	if (rc == FOLIO_OK)
 		rc = read_small_entry(b, FOLIO_SIGNATURE_PATH, FOLIO_SIGNATURE_MAX, &b->sig, &b->sig_len);
 	/* Entries 3 and 4 may be a key list and its signature. */
@@ -522,14 +627,27 @@ static int open_head(folio_bundle *b, const struct folio_open_opts *o)
 	size_t keys_len = 0, keys_sig_len = 0;
 	if (rc == FOLIO_OK) {
 		peek_header(b);
-		if (peeked_key_list(b))
+		if (peeked(b, FOLIO_KEYS_PATH))
 			rc = read_small_entry(b, FOLIO_KEYS_PATH, FOLIO_KEYS_MAX, &keys, &keys_len);
-		if (rc == FOLIO_OK && keys != NULL)
+		if (rc == FOLIO_OK && keys != NULL) {
 			rc = read_small_entry(b, FOLIO_KEYS_SIGNATURE_PATH, FOLIO_SIGNATURE_MAX,
 					      &keys_sig, &keys_sig_len);
+			if (rc == FOLIO_OK)
+				peek_header(b);
+		}
+	}
+	/* Then may come the bundle's description: unsigned, read now, believed
+	 * only as a hint once the head verified. */
+	if (rc == FOLIO_OK && peeked(b, FOLIO_BUNDLE_INFO_PATH)) {
+		rc = read_small_entry(b, FOLIO_BUNDLE_INFO_PATH, FOLIO_BUNDLE_INFO_MAX, &b->info,
+				      &b->info_len);
+		if (rc == FOLIO_OK)
+			peek_header(b);
 	}
 	if (rc == FOLIO_OK)
 		rc = verify_head(b, o, keys, keys_len, keys_sig, keys_sig_len);
+	if (rc == FOLIO_OK && b->info != NULL)
+		rc = parse_info(b);
 	free(keys);
 	free(keys_sig);
 	if (rc == FOLIO_OK)
@@ -604,6 +722,19 @@ void folio_bundle_free(folio_bundle *b)
 	free(b->sig);
 	free(b->peek.read_msg);
 	folio_keylist_free(b->keys);
+	free(b->info);
+	free(b->damage);
+	free(b->order);
+	free(b->held);
+	free(b->missing);
+	for (size_t i = 0; i < b->nsrc; i++) {
+		close(b->src[i].fd);
+		free(b->src[i].dir);
+		folio_manifest_release(&b->src[i].m);
+	}
+	free(b->src);
+	free(b->have);
+	ZSTD_freeDCtx(b->pdctx);
 	free(b->name);
 	folio_manifest_release(&b->m);
 	free(b);
@@ -688,7 +819,7 @@ const char *folio_bundle_manifest_json(const folio_bundle *b, size_t *len)
 	return b->manifest;
 }
 
-/* ---- the body: one streaming pass, writing or not -------------------------- */
+/* ---- writing into staging ------------------------------------------------- */
 
 struct staging {
 	int parentfd;       /* the folder that holds dest */
@@ -765,17 +896,46 @@ static int write_all(folio_bundle *b, int fd, const void *buf, size_t len, const
 	return FOLIO_OK;
 }
 
-/* One stored entry: checked against f as it streams; written to s when s is
- * not NULL.  The bytes written are the bytes hashed. */
-static int take_entry(folio_bundle *b, struct staging *s, const struct folio_file *f)
+/* Hashes what fd reads, writing it to out (if >= 0) as it goes: the bytes
+ * written are the bytes hashed.  Returns 0, or -errno of the read; a write
+ * failure is told through rc. */
+static int copy_hashing(folio_bundle *b, int in, int out, const char *path, uint8_t *buf,
+			uint64_t *len, uint8_t hash[FOLIO_HASH_BYTES], int *rc)
 {
-	struct archive_entry *e;
-	int rc = next_header(b, &e, f->path);
-	if (rc != FOLIO_OK)
-		return rc;
+	crypto_generichash_state st;
+	crypto_generichash_init(&st, NULL, 0, FOLIO_HASH_BYTES);
+	*len = 0;
+	int err = 0;
+	for (;;) {
+		ssize_t n = read(in, buf, b->out_size);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			err = -errno;
+		if (n <= 0)
+			break;
+		crypto_generichash_update(&st, buf, (size_t)n);
+		*len += (uint64_t)n;
+		if (out >= 0 && (*rc = write_all(b, out, buf, (size_t)n, path)) != FOLIO_OK)
+			break;
+	}
+	crypto_generichash_final(&st, hash, FOLIO_HASH_BYTES);
+	return err;
+}
+
+static bool hash_ok(const uint8_t *hash, const struct folio_file *f)
+{
+	return FUZZING_IGNORES_HASHES || sodium_memcmp(hash, f->hash, FOLIO_HASH_BYTES) == 0;
+}
+
+/* One entry holding a whole file: checked against f as it streams; written
+ * to s when s is not NULL. */
+static int take_whole(folio_bundle *b, struct staging *s, const struct folio_file *f,
+		      struct archive_entry *e)
+{
 	if ((uint64_t)archive_entry_size(e) != f->size)
 		return reject(b, "'%s' has a different size than the manifest says", f->path);
-	int fd = -1;
+	int fd = -1, rc = FOLIO_OK;
 	if (s != NULL && (fd = create_file(b, s, f->path, f->mode)) < 0)
 		return fd;
 	crypto_generichash_state st;
@@ -807,37 +967,290 @@ static int take_entry(folio_bundle *b, struct staging *s, const struct folio_fil
 		rc = reject(b, "'%s' is shorter than its declared size", f->path);
 	uint8_t hash[FOLIO_HASH_BYTES];
 	crypto_generichash_final(&st, hash, sizeof(hash));
-	if (rc == FOLIO_OK && !FUZZING_IGNORES_HASHES &&
-	    sodium_memcmp(hash, f->hash, sizeof(hash)) != 0)
+	if (rc == FOLIO_OK && !hash_ok(hash, f))
 		rc = reject(b, "'%s' does not match its hash", f->path);
+	if (rc != FOLIO_OK && fd >= 0)
+		unlinkat(s->fd, f->path, 0); /* a partial read goes on without it */
 	return rc;
 }
 
-/* After the last file: the tar must end, and the zstd stream right there. */
-static int take_end(folio_bundle *b)
+/* ---- sources: contents the bundle does not carry ------------------------- */
+
+static int compare_have(const void *x, const void *y)
 {
-	struct archive_entry *e;
-	la_int64_t before, after;
-	int r;
-	if (b->peek.pending) { /* an edition without files: open_head read it */
-		b->peek.pending = false;
-		e = b->peek.e;
-		r = b->peek.r;
-		before = b->peek.before;
-		after = b->peek.after;
-	} else {
-		/* the last entry's padding, so that what follows is the end marker */
-		if (archive_read_data_skip(b->tar) != ARCHIVE_OK)
-			return tar_failed(b, "end of archive");
-		before = archive_filter_bytes(b->tar, 0);
-		r = archive_read_next_header(b->tar, &e);
-		after = archive_filter_bytes(b->tar, 0);
+	const struct have *a = x, *b = y;
+	int c = memcmp(a->f->hash, b->f->hash, FOLIO_HASH_BYTES);
+	if (c != 0)
+		return c;
+	return a->f->size < b->f->size ? -1 : a->f->size > b->f->size;
+}
+
+int folio_bundle_add_source(folio_bundle *b, const char *dir)
+{
+	folio_clear_error(b->ctx);
+	struct source *p = realloc(b->src, (b->nsrc + 1) * sizeof(*p));
+	if (p == NULL)
+		return folio_fail_errno(b->ctx, ENOMEM, "cannot read '%s'", dir);
+	b->src = p;
+	struct source *src = &b->src[b->nsrc];
+	memset(src, 0, sizeof(*src));
+	src->fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (src->fd < 0)
+		return folio_fail_errno(b->ctx, errno, "cannot read '%s'", dir);
+	char *path = NULL, *json = NULL;
+	size_t len;
+	int rc = FOLIO_OK;
+	if ((src->dir = strdup(dir)) == NULL || asprintf(&path, "%s/" FOLIO_MANIFEST_PATH, dir) < 0) {
+		path = NULL;
+		rc = folio_fail_errno(b->ctx, ENOMEM, "cannot read '%s'", dir);
 	}
-	if (r == ARCHIVE_OK || r == ARCHIVE_WARN)
-		return reject(b, "entry '%s' is not in the manifest",
-			      archive_entry_pathname_utf8(e) ? archive_entry_pathname_utf8(e) : "?");
-	if (r != ARCHIVE_EOF)
-		return tar_failed(b, "end of archive");
+	if (rc == FOLIO_OK)
+		rc = folio_read_small_file(b->ctx, path, b->ctx->limits[FOLIO_LIMIT_MANIFEST_SIZE], &json, &len);
+	if (rc == FOLIO_OK)
+		rc = folio_manifest_decode(b->ctx, path, json, len, &src->m);
+	struct have *h = NULL;
+	if (rc == FOLIO_OK && (h = realloc(b->have, (b->nhave + src->m.nfiles + 1) * sizeof(*h))) == NULL)
+		rc = folio_fail_errno(b->ctx, ENOMEM, "cannot read '%s'", dir);
+	free(json);
+	free(path);
+	if (rc != FOLIO_OK) {
+		close(src->fd);
+		free(src->dir);
+		folio_manifest_release(&src->m);
+		return rc;
+	}
+	b->have = h;
+	for (size_t i = 0; i < src->m.nfiles; i++)
+		if (src->m.files[i].same_as == i)
+			b->have[b->nhave++] = (struct have){&src->m.files[i], b->nsrc};
+	b->nsrc++;
+	/* sorted again for each source: there are few */
+	qsort(b->have, b->nhave, sizeof(*b->have), compare_have);
+	return FOLIO_OK;
+}
+
+/* The first source file with f's content (size and hash), or NULL; *n how
+ * many in a row have it. */
+static const struct have *find_have(const folio_bundle *b, const struct folio_file *f, size_t *n)
+{
+	struct have key = {f, 0};
+	const struct have *h = bsearch(&key, b->have, b->nhave, sizeof(*b->have), compare_have);
+	*n = 0;
+	if (h == NULL)
+		return NULL;
+	while (h > b->have && compare_have(h - 1, &key) == 0)
+		h--;
+	while (h + *n < b->have + b->nhave && compare_have(h + *n, &key) == 0)
+		(*n)++;
+	return h;
+}
+
+/* Copies the file path of dirfd to f in staging, hashing it: FOLIO_OK when
+ * it has f's content; FOLIO_EREJECT, with nothing left, when it has not. */
+static int copy_verified(folio_bundle *b, struct staging *s, int dirfd, const char *path,
+			 const struct folio_file *f)
+{
+	int in = openat(dirfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (in < 0)
+		return FOLIO_EREJECT;
+	int out = create_file(b, s, f->path, f->mode);
+	if (out < 0) {
+		close(in);
+		return out;
+	}
+	uint8_t hash[FOLIO_HASH_BYTES];
+	uint64_t len;
+	int rc = FOLIO_OK;
+	int err = copy_hashing(b, in, out, f->path, b->outbuf, &len, hash, &rc);
+	close(in);
+	if (close(out) != 0 && rc == FOLIO_OK)
+		rc = folio_fail_errno(b->ctx, errno, "cannot unpack into '%s': '%s'", b->dest, f->path);
+	if (rc == FOLIO_OK && (err != 0 || len != f->size || !hash_ok(hash, f)))
+		rc = FOLIO_EREJECT;
+	if (rc != FOLIO_OK)
+		unlinkat(s->fd, f->path, 0);
+	return rc;
+}
+
+/* The bytes of the content whose hash is hex, from what this run verified
+ * already or from a source, checked again; NULL when none has it. */
+static uint8_t *content_bytes(folio_bundle *b, struct staging *s, const char *hex, size_t *len)
+{
+	struct folio_file want = {0};
+	if (folio_unhex(want.hash, sizeof(want.hash), hex) != 0)
+		return NULL;
+	uint64_t window = (uint64_t)1 << b->ctx->limits[FOLIO_LIMIT_WINDOW_LOG];
+	/* candidates: a file of this edition already verified, then sources */
+	for (int pass = 0; pass < 2; pass++) {
+		size_t n = 0;
+		const struct have *h = NULL;
+		if (pass == 0 && s != NULL) {
+			for (size_t i = 0; i < b->m.nfiles; i++)
+				if (b->held[i] != NONE && b->m.files[i].same_as == i &&
+				    memcmp(b->m.files[i].hash, want.hash, sizeof(want.hash)) == 0) {
+					want.size = b->m.files[i].size;
+					n = 1;
+					break;
+				}
+		} else if (pass == 1) {
+			/* any size: the hash decides */
+			for (size_t i = 0; i < b->nhave; i++)
+				if (memcmp(b->have[i].f->hash, want.hash, sizeof(want.hash)) == 0) {
+					h = &b->have[i];
+					want.size = h->f->size;
+					for (n = 0; i + n < b->nhave &&
+						    memcmp(b->have[i + n].f->hash, want.hash, sizeof(want.hash)) == 0; n++)
+						;
+					break;
+				}
+		}
+		for (size_t k = 0; k < n; k++) {
+			int dirfd = pass == 0 ? s->fd : b->src[h[k].src].fd;
+			const char *path = NULL;
+			if (pass == 0) {
+				for (size_t i = 0; i < b->m.nfiles && path == NULL; i++)
+					if (b->m.files[i].same_as == i && b->held[i] != NONE &&
+					    memcmp(b->m.files[i].hash, want.hash, sizeof(want.hash)) == 0)
+						path = b->m.files[b->held[i]].path;
+			} else {
+				path = h[k].f->path;
+			}
+			if (path == NULL || want.size > window)
+				continue;
+			int fd = openat(dirfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+			if (fd < 0)
+				continue;
+			uint8_t *data = malloc(want.size + 1);
+			size_t got = 0;
+			ssize_t r = 0;
+			while (data != NULL && got <= want.size &&
+			       ((r = read(fd, data + got, want.size + 1 - got)) > 0 || (r < 0 && errno == EINTR)))
+				if (r > 0)
+					got += (size_t)r;
+			close(fd);
+			uint8_t hash[FOLIO_HASH_BYTES];
+			if (data != NULL && got == want.size) {
+				crypto_generichash(hash, sizeof(hash), data, got, NULL, 0);
+				if (hash_ok(hash, &want)) {
+					*len = got;
+					return data;
+				}
+			}
+			free(data);
+		}
+	}
+	return NULL;
+}
+
+/* One entry holding a patch: a zstd frame that decodes, with the base
+ * content as its reference prefix, to f's bytes.  FOLIO_OK with *done
+ * false when no base is at hand: the content stays missing. */
+static int take_patch(folio_bundle *b, struct staging *s, const struct folio_file *f,
+		      const char *hex, struct archive_entry *e, bool *done)
+{
+	*done = false;
+	uint64_t size = (uint64_t)archive_entry_size(e);
+	uint64_t window = (uint64_t)1 << b->ctx->limits[FOLIO_LIMIT_WINDOW_LOG];
+	if (f->size > window || size > ZSTD_compressBound((size_t)f->size) + 32)
+		return reject(b, "the patch for '%s' is larger than any patch of it can be", f->path);
+	uint8_t *patch = malloc(size + 1), *base = NULL, *out = NULL;
+	if (patch == NULL)
+		return folio_fail_errno(b->ctx, ENOMEM, "cannot verify '%s'", b->name);
+	int rc = FOLIO_OK;
+	size_t got = 0;
+	while (got < size) {
+		la_ssize_t n = archive_read_data(b->tar, patch + got, size - got);
+		if (n <= 0) {
+			rc = n < 0 ? tar_failed(b, f->path) : reject(b, "truncated in the patch for '%s'", f->path);
+			break;
+		}
+		got += (size_t)n;
+	}
+	size_t base_len = 0;
+	if (rc == FOLIO_OK && (base = content_bytes(b, s, hex, &base_len)) == NULL)
+		goto out; /* no base: the content stays missing */
+	if (rc == FOLIO_OK && (size < 6 || patch[0] != 0x28 || patch[1] != 0xb5 || patch[2] != 0x2f ||
+			       patch[3] != 0xfd || !canonical_frame_header(patch[4], patch[5])))
+		rc = reject(b, "the patch for '%s' is not a zstd frame as folio writes it", f->path);
+	if (rc == FOLIO_OK && b->pdctx == NULL && (b->pdctx = ZSTD_createDCtx()) == NULL)
+		rc = folio_fail_errno(b->ctx, ENOMEM, "cannot verify '%s'", b->name);
+	if (rc == FOLIO_OK && (out = malloc(f->size + 1)) == NULL)
+		rc = folio_fail_errno(b->ctx, ENOMEM, "cannot verify '%s'", b->name);
+	if (rc == FOLIO_OK) {
+		ZSTD_DCtx_reset(b->pdctx, ZSTD_reset_session_and_parameters);
+		size_t r = ZSTD_DCtx_setParameter(b->pdctx, ZSTD_d_windowLogMax,
+						  (int)b->ctx->limits[FOLIO_LIMIT_WINDOW_LOG]);
+#ifdef FOLIO_FUZZING
+		ZSTD_DCtx_setParameter(b->pdctx, ZSTD_d_forceIgnoreChecksum, ZSTD_d_ignoreChecksum);
+#endif
+		if (!ZSTD_isError(r))
+			r = ZSTD_DCtx_refPrefix(b->pdctx, base, base_len);
+		ZSTD_inBuffer in = {patch, size, 0};
+		ZSTD_outBuffer o = {out, f->size + 1, 0};
+		while (!ZSTD_isError(r) && in.pos < in.size && o.pos < o.size) {
+			r = ZSTD_decompressStream(b->pdctx, &o, &in);
+			if (r == 0)
+				break;
+		}
+		if (ZSTD_isError(r))
+			rc = reject(b, "the patch for '%s' does not decode: %s", f->path, ZSTD_getErrorName(r));
+		else if (r != 0 || in.pos != in.size || o.pos != f->size)
+			rc = reject(b, "the patch for '%s' does not decode to the declared size", f->path);
+	}
+	uint8_t hash[FOLIO_HASH_BYTES];
+	if (rc == FOLIO_OK) {
+		crypto_generichash(hash, sizeof(hash), out, f->size, NULL, 0);
+		if (!hash_ok(hash, f))
+			rc = reject(b, "'%s' does not match its hash", f->path);
+	}
+	if (rc == FOLIO_OK && s != NULL) {
+		int fd = create_file(b, s, f->path, f->mode);
+		if (fd < 0) {
+			rc = fd;
+		} else {
+			rc = write_all(b, fd, out, f->size, f->path);
+			if (close(fd) != 0 && rc == FOLIO_OK)
+				rc = folio_fail_errno(b->ctx, errno, "cannot unpack into '%s': '%s'", b->dest, f->path);
+			if (rc != FOLIO_OK)
+				unlinkat(s->fd, f->path, 0);
+		}
+	}
+	*done = rc == FOLIO_OK;
+out:
+	free(patch);
+	free(base);
+	free(out);
+	return rc;
+}
+
+/* ---- the body: one streaming pass, writing or not -------------------------- */
+
+static int compare_order(const void *x, const void *y, void *arg)
+{
+	const struct folio_file *files = arg;
+	return strcmp(files[*(const size_t *)x].path, files[*(const size_t *)y].path);
+}
+
+static size_t find_path(const folio_bundle *b, const char *path)
+{
+	size_t lo = 0, hi = b->m.nfiles;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(b->m.files[b->order[mid]].path, path);
+		if (c == 0)
+			return b->order[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NONE;
+}
+
+/* After the last entry: the tar must end with its two zero blocks, and the
+ * zstd stream right there. */
+static int take_end(folio_bundle *b, la_int64_t before, la_int64_t after)
+{
 	if (b->read_rc != FOLIO_OK)
 		return read_failure(b);
 	if (after - before != END_OF_ARCHIVE)
@@ -848,48 +1261,147 @@ static int take_end(folio_bundle *b)
 		if (rc != FOLIO_OK)
 			return rc;
 	} while (len > 0);
-	if ((uint64_t)archive_filter_bytes(b->tar, 0) != b->decoded)
+	if ((uint64_t)archive_filter_bytes(b->tar, 0) != b->decoded - b->restart_decoded)
 		return reject(b, "trailing data after the end of the tar archive");
-	return FOLIO_OK;
+	return BODY_END;
 }
 
-/* A file whose content is an earlier file's: copied inside staging, and
- * hashed again on the way. */
-static int copy_duplicate(folio_bundle *b, struct staging *s, const struct folio_file *f,
-			  const struct folio_file *from, uint8_t *buf)
+/* The next entry: a file of the manifest (whole or as a patch), later in
+ * the manifest than the one before and of a content not yet given; or the
+ * end of the archive (BODY_END). */
+static int take_next(folio_bundle *b, struct staging *s)
 {
-	int in = openat(s->fd, from->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (in < 0)
-		return folio_fail_errno(b->ctx, errno, "cannot unpack into '%s': '%s'", b->dest, from->path);
-	int out = create_file(b, s, f->path, f->mode);
-	if (out < 0) {
-		close(in);
-		return out;
+	struct archive_entry *e;
+	la_int64_t before, after;
+	int r;
+	if (b->peek.pending) {
+		b->peek.pending = false;
+		e = b->peek.e;
+		r = b->peek.r;
+		before = b->peek.before;
+		after = b->peek.after;
+	} else {
+		/* the last entry's padding, so that what follows is a header */
+		if (!b->fresh_tar && archive_read_data_skip(b->tar) != ARCHIVE_OK)
+			return tar_failed(b, "the next entry");
+		b->fresh_tar = false;
+		before = archive_filter_bytes(b->tar, 0);
+		r = archive_read_next_header(b->tar, &e);
+		after = archive_filter_bytes(b->tar, 0);
 	}
-	crypto_generichash_state st;
-	crypto_generichash_init(&st, NULL, 0, FOLIO_HASH_BYTES);
-	int rc = FOLIO_OK;
-	for (;;) {
-		ssize_t n = read(in, buf, b->out_size);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			rc = folio_fail_errno(b->ctx, errno, "cannot unpack into '%s': '%s'", b->dest, from->path);
-		if (n <= 0)
-			break;
-		crypto_generichash_update(&st, buf, (size_t)n);
-		if ((rc = write_all(b, out, buf, (size_t)n, f->path)) != FOLIO_OK)
-			break;
+	if (r == ARCHIVE_EOF)
+		return take_end(b, before, after);
+	if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
+		return tar_failed(b, "the next entry");
+	const char *name = archive_entry_pathname_utf8(e);
+	if (name == NULL)
+		return reject(b, "an entry has no readable name");
+	const char *path = name, *hex = NULL;
+	char hexbuf[2 * FOLIO_HASH_BYTES + 1];
+	size_t plen = strlen(FOLIO_PATCH_PREFIX);
+	if (strncmp(name, FOLIO_PATCH_PREFIX, plen) == 0) {
+		const char *p = name + plen;
+		if (strspn(p, "0123456789abcdef") != 2 * FOLIO_HASH_BYTES || p[2 * FOLIO_HASH_BYTES] != '/')
+			return reject(b, "entry '%s' is not a patch as folio names one", name);
+		memcpy(hexbuf, p, 2 * FOLIO_HASH_BYTES);
+		hexbuf[2 * FOLIO_HASH_BYTES] = '\0';
+		hex = hexbuf;
+		path = p + 2 * FOLIO_HASH_BYTES + 1;
 	}
-	close(in);
-	if (close(out) != 0 && rc == FOLIO_OK)
-		rc = folio_fail_errno(b->ctx, errno, "cannot unpack into '%s': '%s'", b->dest, f->path);
-	uint8_t hash[FOLIO_HASH_BYTES];
-	crypto_generichash_final(&st, hash, sizeof(hash));
-	if (rc == FOLIO_OK && !FUZZING_IGNORES_HASHES &&
-	    sodium_memcmp(hash, f->hash, sizeof(hash)) != 0)
-		rc = reject(b, "'%s' does not match its hash", f->path);
+	size_t j = find_path(b, path);
+	if (j == NONE)
+		return reject(b, "entry '%s' is not in the manifest", name);
+	if (archive_entry_filetype(e) != AE_IFREG || archive_entry_hardlink(e) != NULL ||
+	    archive_entry_symlink(e) != NULL)
+		return reject(b, "entry '%s' is not a regular file", name);
+	if (archive_entry_sparse_count(e) > 0)
+		return reject(b, "entry '%s' is sparse", name);
+	if (!archive_entry_size_is_set(e) || archive_entry_size(e) < 0)
+		return reject(b, "entry '%s' has no size", name);
+	if (b->last != NONE && j <= b->last)
+		return reject(b, "entry '%s' is out of manifest order", name);
+	size_t c = b->m.files[j].same_as;
+	if (b->held[c] != NONE)
+		return reject(b, "entry '%s' repeats a content given before", name);
+	b->last = j;
+	bool done = true;
+	int rc = hex != NULL ? take_patch(b, s, &b->m.files[j], hex, e, &done)
+			     : take_whole(b, s, &b->m.files[j], e);
+	if (rc == FOLIO_OK && done) {
+		b->held[c] = j;
+		b->received++;
+	}
 	return rc;
+}
+
+/* After damage: the decoder and the tar reader start again where the next
+ * zstd frame after the damaged one's start begins (frames end only between
+ * entries, FORMAT.md 2.1).  BODY_END when no frame follows. */
+static int resume(folio_bundle *b)
+{
+	off_t from = b->frame_pos + 1;
+	if (lseek(b->fd, from, SEEK_SET) == from) {
+		b->in_base = from;
+		b->in.pos = b->in.size = 0;
+		b->input_eof = false;
+	} else { /* not seekable: on from where the input is */
+		from = b->in_base + (off_t)b->in.pos;
+	}
+	for (;;) {
+		size_t avail = b->in.size - b->in.pos;
+		if (avail < 6 && !b->input_eof) {
+			int rc = fill_input(b);
+			if (rc != FOLIO_OK)
+				return rc;
+			continue;
+		}
+		const uint8_t *p = b->inbuf + b->in.pos;
+		size_t k = 0;
+		while (k + 6 <= avail && !(p[k] == 0x28 && p[k + 1] == 0xb5 && p[k + 2] == 0x2f &&
+					   p[k + 3] == 0xfd && canonical_frame_header(p[k + 4], p[k + 5])))
+			k++;
+		if (k + 6 <= avail) {
+			b->in.pos += k;
+			break;
+		}
+		if (b->input_eof)
+			return BODY_END;
+		b->in.pos += k; /* keep the last 5 bytes: a magic may straddle */
+		int rc = fill_input(b);
+		if (rc != FOLIO_OK)
+			return rc;
+	}
+	ZSTD_DCtx_reset(b->dctx, ZSTD_reset_session_only);
+	b->frame_start = true;
+	b->frame_out = 0;
+	b->read_rc = FOLIO_OK;
+	b->peek.pending = false;
+	b->fresh_tar = true;
+	b->restart_decoded = b->decoded;
+	return open_tar(b);
+}
+
+/* Every content of the manifest that no entry gave, from the sources. */
+static int fill_from_sources(folio_bundle *b, struct staging *s)
+{
+	for (size_t i = 0; i < b->m.nfiles; i++) {
+		const struct folio_file *f = &b->m.files[i];
+		if (f->same_as != i || b->held[i] != NONE)
+			continue;
+		size_t n;
+		const struct have *h = find_have(b, f, &n);
+		for (size_t k = 0; k < n; k++) {
+			int rc = copy_verified(b, s, b->src[h[k].src].fd, h[k].f->path, f);
+			if (rc == FOLIO_OK) {
+				b->held[i] = i;
+				b->reused++;
+				break;
+			}
+			if (rc != FOLIO_EREJECT)
+				return rc;
+		}
+	}
+	return FOLIO_OK;
 }
 
 static int write_meta(folio_bundle *b, struct staging *s, const char *path,
@@ -904,23 +1416,121 @@ static int write_meta(folio_bundle *b, struct staging *s, const char *path,
 	return rc;
 }
 
+/* Files whose content is held under another path are copied from it, and
+ * hashed again on the way; files whose content nobody gave are missing. */
+static int place_files(folio_bundle *b, struct staging *s)
+{
+	free(b->missing);
+	b->missing = NULL;
+	b->nmissing = b->missing_text = 0;
+	for (size_t i = 0; i < b->m.nfiles; i++) {
+		const struct folio_file *f = &b->m.files[i];
+		size_t h = b->held[f->same_as];
+		if (h == NONE) {
+			if (b->missing == NULL && (b->missing = malloc(b->m.nfiles * sizeof(size_t))) == NULL)
+				return folio_fail_errno(b->ctx, ENOMEM, "cannot verify '%s'", b->name);
+			b->missing[b->nmissing++] = i;
+			b->missing_text += strcmp(f->layer, "text") == 0;
+			continue;
+		}
+		if (h == i || s == NULL)
+			continue;
+		int rc = copy_verified(b, s, s->fd, b->m.files[h].path, f);
+		if (rc == FOLIO_EREJECT)
+			return reject(b, "'%s' changed in staging", b->m.files[h].path);
+		if (rc != FOLIO_OK)
+			return rc;
+	}
+	return FOLIO_OK;
+}
+
+static unsigned layer_of(const struct folio_file *f)
+{
+	return strcmp(f->layer, "media") == 0 ? LAYER_MEDIA : LAYER_TEXT;
+}
+
+/* Whether the missing files are what the bundle is meant to leave out.
+ * Verify: the layers it says it does not carry, or anything for a delta
+ * (its base has the rest).  Unpack: media files of a layer it does not
+ * carry (a text layer is a readable edition). */
+static bool missing_ok(const folio_bundle *b, bool unpacking)
+{
+	if (b->partial)
+		return true;
+	for (size_t k = 0; k < b->nmissing; k++) {
+		unsigned l = layer_of(&b->m.files[b->missing[k]]);
+		if (b->layers & l)
+			return !unpacking && b->base != 0;
+		if (unpacking && l != LAYER_MEDIA)
+			return false;
+	}
+	return true;
+}
+
+/* What an incomplete edition lacks, in words. */
+static int refuse_incomplete(folio_bundle *b)
+{
+	const struct folio_file *first = NULL;
+	for (size_t k = 0; k < b->nmissing && first == NULL; k++)
+		if (layer_of(&b->m.files[b->missing[k]]) == LAYER_TEXT || k + 1 == b->nmissing)
+			first = &b->m.files[b->missing[k]];
+	char need[160] = "";
+	if (b->base != 0)
+		snprintf(need, sizeof(need), "; it is a delta that needs edition %llu of channel '%s'",
+			 (unsigned long long)b->base, b->m.channel);
+	else if (b->damage != NULL)
+		snprintf(need, sizeof(need), "; the bundle is damaged: --partial keeps what verified");
+	return folio_fail(b->ctx, FOLIO_EREJECT,
+			  "cannot %s '%s': incomplete: %zu of %zu files are missing, '%s' among them%s",
+			  b->dest != NULL ? "unpack" : "verify", b->name, b->nmissing, b->m.nfiles,
+			  first ? first->path : "?", need);
+}
+
 static int stream_body(folio_bundle *b, struct staging *s)
 {
-	int rc = FOLIO_OK;
-	for (size_t i = 0; i < b->m.nfiles && rc == FOLIO_OK; i++)
-		if (b->m.files[i].same_as == i)
-			rc = take_entry(b, s, &b->m.files[i]);
-	if (rc == FOLIO_OK)
-		rc = take_end(b);
-	if (rc != FOLIO_OK || s == NULL)
-		return rc;
-	for (size_t i = 0; i < b->m.nfiles && rc == FOLIO_OK; i++) {
-		const struct folio_file *f = &b->m.files[i];
-		if (f->same_as != i)
-			rc = copy_duplicate(b, s, f, &b->m.files[f->same_as], b->outbuf);
+	size_t n = b->m.nfiles;
+	b->order = malloc((n ? n : 1) * sizeof(size_t));
+	b->held = malloc((n ? n : 1) * sizeof(size_t));
+	if (b->order == NULL || b->held == NULL)
+		return folio_fail_errno(b->ctx, ENOMEM, "cannot verify '%s'", b->name);
+	for (size_t i = 0; i < n; i++) {
+		b->order[i] = i;
+		b->held[i] = NONE;
 	}
-	if (rc == FOLIO_OK)
-		rc = write_meta(b, s, FOLIO_MANIFEST_PATH, b->manifest, b->manifest_len);
+	qsort_r(b->order, n, sizeof(size_t), compare_order, b->m.files);
+	b->last = NONE;
+	int rc;
+	for (;;) {
+		rc = take_next(b, s);
+		if (rc == BODY_END) {
+			rc = FOLIO_OK;
+			break;
+		}
+		if (rc == FOLIO_OK)
+			continue;
+		if (!b->partial || folio_errcode(b->ctx) != FOLIO_EREJECT)
+			return rc;
+		/* damage: told once, then reading goes on at the next frame */
+		if (b->damage == NULL && (b->damage = strdup(folio_errmsg(b->ctx))) == NULL)
+			return folio_fail_errno(b->ctx, ENOMEM, "cannot verify '%s'", b->name);
+		folio_clear_error(b->ctx);
+		rc = resume(b);
+		if (rc == BODY_END) {
+			rc = FOLIO_OK;
+			break;
+		}
+		if (rc != FOLIO_OK)
+			return rc;
+	}
+	if (s != NULL && (rc = fill_from_sources(b, s)) != FOLIO_OK)
+		return rc;
+	if ((rc = place_files(b, s)) != FOLIO_OK)
+		return rc;
+	if (!missing_ok(b, s != NULL))
+		return refuse_incomplete(b);
+	if (s == NULL)
+		return FOLIO_OK;
+	rc = write_meta(b, s, FOLIO_MANIFEST_PATH, b->manifest, b->manifest_len);
 	if (rc == FOLIO_OK)
 		rc = write_meta(b, s, FOLIO_SIGNATURE_PATH, b->sig, b->sig_len);
 	size_t len;
@@ -929,7 +1539,29 @@ static int stream_body(folio_bundle *b, struct staging *s)
 		rc = write_meta(b, s, FOLIO_KEYS_PATH, data, len);
 	if (rc == FOLIO_OK && (data = folio_bundle_keylist_sig(b, &len)) != NULL)
 		rc = write_meta(b, s, FOLIO_KEYS_SIGNATURE_PATH, data, len);
+	if (rc == FOLIO_OK && b->nmissing > 0) {
+		struct folio_buf list = {0};
+		for (size_t k = 0; k < b->nmissing; k++) {
+			folio_buf_add(&list, b->m.files[b->missing[k]].path);
+			folio_buf_addc(&list, '\n');
+		}
+		rc = list.oom ? folio_fail_errno(b->ctx, ENOMEM, "cannot unpack '%s'", b->name)
+				 : write_meta(b, s, FOLIO_MISSING_PATH, list.p, list.len);
+		free(list.p);
+	}
 	return rc;
+}
+
+size_t folio_bundle_missing_count(const folio_bundle *b) { return b->nmissing; }
+size_t folio_bundle_missing_text(const folio_bundle *b) { return b->missing_text; }
+uint64_t folio_bundle_base(const folio_bundle *b) { return b->base; }
+const char *folio_bundle_damage(const folio_bundle *b) { return b->damage; }
+size_t folio_bundle_received(const folio_bundle *b) { return b->received; }
+size_t folio_bundle_reused(const folio_bundle *b) { return b->reused; }
+
+const char *folio_bundle_missing(const folio_bundle *b, size_t i)
+{
+	return i < b->nmissing ? b->m.files[b->missing[i]].path : NULL;
 }
 
 int folio_bundle_verify(folio_bundle *b)
@@ -1158,6 +1790,17 @@ static int commit(folio_bundle *b, const char *dest, struct staging *s, bool rep
  * verified); and its creation time is a floor for the clock, so a device
  * whose clock is behind is not fed an edition that expired before the one
  * it has was made.  A dest that holds no readable edition is replaced. */
+/* Whether the edition in dest lacks files (FOLIO_PARTIAL, or a layer). */
+static bool incomplete(const char *dest)
+{
+	char *path = NULL;
+	struct stat st;
+	bool yes = asprintf(&path, "%s/" FOLIO_MISSING_PATH, dest) >= 0 &&
+		   (lstat(path, &st) == 0 || errno != ENOENT);
+	free(path);
+	return yes;
+}
+
 static int check_installed(folio_bundle *b, const char *dest)
 {
 	folio_ctx *quiet = folio_new(); /* failures to read dest are not errors */
@@ -1179,13 +1822,17 @@ static int check_installed(folio_bundle *b, const char *dest)
 					"cannot unpack '%s': edition %llu of channel '%s' is older than edition %llu in '%s'",
 					b->name, (unsigned long long)b->m.edition, b->m.channel,
 					(unsigned long long)old.edition, dest);
-		} else if (b->m.edition == old.edition) {
+		} else if (b->m.edition == old.edition && !incomplete(dest)) {
 			b->current = true;
-		} else if (b->m.expires <= old.created) {
+		} else if (b->m.edition > old.edition && b->m.expires <= old.created) {
 			folio_time_format(when, b->m.expires);
 			rc = reject(b, "edition expired at %s, before edition %llu in '%s' was made",
 				    when, (unsigned long long)old.edition, dest);
 		}
+		/* what dest holds may complete an incomplete bundle (a delta, a
+		 * layer); every byte taken is hashed again */
+		if (rc == FOLIO_OK && !b->current)
+			rc = folio_bundle_add_source(b, dest);
 	}
 	folio_manifest_release(&old);
 	free(json);
@@ -1209,6 +1856,7 @@ int folio_bundle_unpack_hook(folio_bundle *b, const char *dest, int flags,
 	if (b->used)
 		return folio_fail(b->ctx, FOLIO_EUSAGE, "'%s' was already read", b->name);
 	b->used = true;
+	b->partial = (flags & FOLIO_PARTIAL) != 0;
 	struct staging s = {.parentfd = -1, .fd = -1};
 	b->dest = dest;
 	int rc = split_dest(b, dest, flags, &s);

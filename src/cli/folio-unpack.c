@@ -3,6 +3,7 @@
  * library.  Never needs a secret key. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +14,8 @@
 static const char synopsis[] =
 	"usage: folio-unpack verify BUNDLE -p PUBKEY [-c CHANNEL]\n"
 	"       folio-unpack list BUNDLE -p PUBKEY [-c CHANNEL] [--json]\n"
-	"       folio-unpack unpack BUNDLE -p PUBKEY -C DEST [-c CHANNEL] [-f]\n"
+	"       folio-unpack unpack BUNDLE -p PUBKEY -C DEST [-c CHANNEL] [-f] [--partial]\n"
+	"                    [--base EDITION-DIR]...\n"
 	"       folio-unpack trust add CHANNEL ROOT.pub --library DIR [--force]\n"
 	"       folio-unpack trust remove CHANNEL --library DIR\n"
 	"       folio-unpack install BUNDLE --library DIR [-c CHANNEL] [--max-size SIZE]\n"
@@ -37,7 +39,9 @@ static const char help[] =
 	"  folio-unpack unpack BUNDLE -p PUBKEY -C DEST\n"
 	"                                         check every byte; DEST appears only\n"
 	"                                         when all of it verified\n"
-	"BUNDLE may be - for standard input.\n"
+	"BUNDLE may be - for standard input.  A bundle may carry only part of its\n"
+	"edition (a layer, a delta, a damaged download: docs/FORMAT.md section 17);\n"
+	"the rest comes from --base folders and, with --force, from DEST itself.\n"
 	"\n"
 	"The library (a folder of editions, DIR/CHANNEL/EDITION/, with a page\n"
 	"DIR/index.html; see docs/FORMAT.md section 16):\n"
@@ -85,9 +89,15 @@ static const char help[] =
 	"      --library DIR          the library (default: $FOLIO_LIBRARY); parts: take\n"
 	"                             the index's key from it (the channel's root or a\n"
 	"                             key of its newest key list that is not revoked)\n"
-	"      --partial              install from parts: leave out the parts that are\n"
-	"                             missing or damaged (the edition is incomplete);\n"
-	"                             install: accept an incomplete edition\n"
+	"      --partial              unpack, install: keep every file that verifies of\n"
+	"                             a damaged, truncated or incomplete bundle (reading\n"
+	"                             resumes at the next zstd frame after damage); the\n"
+	"                             rest is listed in DEST/.folio/missing, and a later\n"
+	"                             bundle of the edition completes it; from parts:\n"
+	"                             leave out the parts that are missing or damaged\n"
+	"      --base EDITION-DIR     unpack: an unpacked edition (a delta's base) whose\n"
+	"                             files may supply what the bundle does not carry,\n"
+	"                             each hashed again; may be given more than once\n"
 	"      --max-size SIZE        install, prune: remove the oldest editions until\n"
 	"                             the library uses at most SIZE bytes (the newest\n"
 	"                             edition of each channel stays)\n"
@@ -104,13 +114,14 @@ static const char help[] =
 	CLI_LIMITS_HELP
 	"\n"
 	"Exit status: 0 success, 1 bundle rejected (signature, key, hash, expiry,\n"
-	"channel, unsafe or malformed content, limits, older than the edition in\n"
+	"channel, unsafe or malformed content, limits, incomplete: text files that\n"
+	"neither the bundle nor a base supplies, without --partial; older than the edition in\n"
 	"DEST or than the library accepted, created too far in the future), or\n"
 	"status/check found problems, or parts: a part is missing or damaged, or the\n"
 	"index does not verify; install from parts: a part is missing or damaged\n"
 	"(without --partial), 2 usage error, 3 system error.\n";
 
-enum { OPT_JSON = 256, OPT_LIBRARY, OPT_MAX_SIZE, OPT_KEEP, OPT_FUTURE_MARGIN, OPT_PARTIAL };
+enum { OPT_JSON = 256, OPT_LIBRARY, OPT_MAX_SIZE, OPT_KEEP, OPT_FUTURE_MARGIN, OPT_PARTIAL, OPT_BASE };
 
 static const struct option options[] = {
 	{"pubkey", required_argument, NULL, 'p'},
@@ -123,6 +134,7 @@ static const struct option options[] = {
 	{"keep", required_argument, NULL, OPT_KEEP},
 	{"future-margin", required_argument, NULL, OPT_FUTURE_MARGIN},
 	{"partial", no_argument, NULL, OPT_PARTIAL},
+	{"base", required_argument, NULL, OPT_BASE},
 	{"quiet", no_argument, NULL, 'q'},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
@@ -137,6 +149,8 @@ struct args {
 	uint64_t max_size, keep;
 	int64_t future_margin; /* -1: not given */
 	struct cli_limits limits;
+	const char *base[16];
+	size_t nbase;
 };
 
 /* N, Ns, Nm, Nh or Nd. */
@@ -174,6 +188,11 @@ static int parse(int argc, char **argv, struct args *a, bool *done)
 		case OPT_JSON: a->json = true; break;
 		case OPT_LIBRARY: a->library = optarg; break;
 		case OPT_PARTIAL: a->partial = true; break;
+		case OPT_BASE:
+			if (a->nbase == sizeof(a->base) / sizeof(a->base[0]))
+				return cli_usage_error(synopsis, "--base may be given at most 16 times");
+			a->base[a->nbase++] = optarg;
+			break;
 		case OPT_MAX_SIZE:
 			if (!cli_parse_size(optarg, &a->max_size))
 				return cli_usage_error(synopsis, "--max-size '%s' is not a size (N, NK, NM, NG or NT)", optarg);
@@ -245,6 +264,38 @@ static void print_list(const folio_bundle *b, bool json)
 	}
 }
 
+/* What a bundle that carries part of its edition gave, and what is
+ * still missing. */
+static void say_missing(uint64_t received, uint64_t reused, uint64_t missing, uint64_t missing_text,
+			uint64_t base, const char *damage, const char *where, bool verifying)
+{
+	if (damage != NULL && *damage != '\0')
+		cli_note(1, "warning: damage skipped: %s", damage);
+	if (reused > 0)
+		cli_note(2, "%llu contents from the bundle, %llu from editions already here",
+			 (unsigned long long)received, (unsigned long long)reused);
+	if (missing == 0)
+		return;
+	if (verifying)
+		cli_note(1, "it carries part of its edition: %llu files are not in it%s", (unsigned long long)missing,
+			 base ? " (a delta: the base edition has them)" : "");
+	else if (missing_text == 0 && (damage == NULL || *damage == '\0'))
+		cli_note(1, "%llu media files are not here yet (a text layer): the edition reads without "
+			    "its images; a media layer of it completes it (missing files are listed in "
+			    "%s/.folio/missing)", (unsigned long long)missing, where);
+	else
+		cli_note(1, "warning: incomplete: %llu files are missing (%llu of them text), listed in "
+			    "%s/.folio/missing; a later bundle of this edition completes it",
+			 (unsigned long long)missing, (unsigned long long)missing_text, where);
+}
+
+static void note_parts(folio_bundle *b, const char *dest, bool verifying)
+{
+	say_missing(folio_bundle_received(b), folio_bundle_reused(b), folio_bundle_missing_count(b),
+		    folio_bundle_missing_text(b), folio_bundle_base(b), folio_bundle_damage(b), dest,
+		    verifying);
+}
+
 static int run(const char *cmd, struct args *a)
 {
 	folio_ctx *ctx = folio_new();
@@ -265,10 +316,15 @@ static int run(const char *cmd, struct args *a)
 	if (rc == FOLIO_OK) {
 		if (strcmp(cmd, "list") == 0)
 			print_list(b, a->json);
+		for (size_t i = 0; i < a->nbase && rc == FOLIO_OK; i++)
+			rc = folio_bundle_add_source(b, a->base[i]);
+		if (rc != FOLIO_OK || strcmp(cmd, "list") == 0)
+			;
 		else if (strcmp(cmd, "verify") == 0)
 			rc = folio_bundle_verify(b);
 		else
-			rc = folio_bundle_unpack(b, a->dest, a->force ? FOLIO_FORCE : 0);
+			rc = folio_bundle_unpack(b, a->dest, (a->force ? FOLIO_FORCE : 0) |
+							     (a->partial ? FOLIO_PARTIAL : 0));
 	}
 	if (rc != FOLIO_OK) {
 		status = cli_fail(ctx);
@@ -289,6 +345,7 @@ static int run(const char *cmd, struct args *a)
 			cli_note(1, "unpacked edition %llu of channel %s into '%s': %zu files",
 				 (unsigned long long)folio_bundle_edition(b), folio_bundle_channel(b),
 				 a->dest, n);
+		note_parts(b, a->dest, strcmp(cmd, "verify") == 0);
 	}
 	folio_bundle_free(b);
 	folio_pubkey_free(key);
@@ -575,6 +632,12 @@ static int run_library(const char *cmd, const char *sub, char **pos, int npos, s
 				 (unsigned long long)r.edition, (unsigned long long)r.files,
 				 (unsigned long long)r.bytes, (unsigned long long)r.bytes_shared,
 				 r.sharing ? "" : " (this file system has no hard links: plain copies)");
+		if (rc == FOLIO_OK && r.nothing_to_do == 0) {
+			char where[PATH_MAX];
+			snprintf(where, sizeof(where), "%s/%s/%llu", a->library, r.channel,
+				 (unsigned long long)r.edition);
+			say_missing(r.received, r.reused, r.missing, r.missing_text, r.base, r.damage, where, false);
+		}
 		if (rc == FOLIO_OK && r.editions_revoked > 0)
 			cli_note(1, "removed %llu edition%s of channel '%s' signed by a key its publisher has "
 				    "revoked (the bundle's key list says so): their content cannot be trusted",
@@ -675,7 +738,10 @@ static int library_main(int argc, char **argv, struct args *a)
 	if (a->future_margin >= 0 && !install)
 		return cli_usage_error(synopsis, "--future-margin is for install only");
 	if (a->partial && !install)
-		return cli_usage_error(synopsis, "--partial is for install only");
+		return cli_usage_error(synopsis, "--partial is for install and unpack only");
+	if (a->nbase > 0)
+		return cli_usage_error(synopsis, "--base is for unpack and verify (install takes the "
+				       "base from the library)");
 	if (install && npos > 1 && !is_parts_arg(pos[0]) && !is_parts_arg(pos[1]))
 		return cli_usage_error(synopsis, "install takes one BUNDLE, or an index and parts "
 				       "(NAME.parts, NAME.partNNN)");
@@ -728,9 +794,13 @@ int main(int argc, char **argv)
 	a.bundle = argv[1 + optind];
 	if (a.pubkey == NULL)
 		return cli_usage_error(synopsis, "%s needs -p PUBKEY", cmd);
-	if (a.library != NULL || a.max_size > 0 || a.keep > 0 || a.future_margin >= 0 || a.partial)
-		return cli_usage_error(synopsis, "--library, --max-size, --keep, --future-margin and "
-				       "--partial are for the library commands");
+	if (a.library != NULL || a.max_size > 0 || a.keep > 0 || a.future_margin >= 0)
+		return cli_usage_error(synopsis, "--library, --max-size, --keep and --future-margin "
+				       "are for the library commands");
+	if (strcmp(cmd, "unpack") != 0 && a.partial)
+		return cli_usage_error(synopsis, "--partial is for unpack and install only");
+	if (strcmp(cmd, "list") == 0 && a.nbase > 0)
+		return cli_usage_error(synopsis, "--base is for unpack and verify only");
 	bool unpack = strcmp(cmd, "unpack") == 0;
 	if (unpack != (a.dest != NULL))
 		return cli_usage_error(synopsis, unpack ? "unpack needs -C DEST" : "-C is for unpack only");
