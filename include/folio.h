@@ -164,7 +164,26 @@ struct folio_pack_options {
 	 * is FOLIO_EREJECT.  Its signature is not verified: the root's public
 	 * key is not at hand here. */
 	const char *keys;
+	/* Bundles that carry part of the edition (FORMAT.md section 17).  The
+	 * signed manifest is the same whatever a bundle carries. */
+	uint64_t frame_size;  /* a zstd frame ends after the first entry that
+				 brings it to this many bytes of tar; 0: 8 MiB */
+	/* FOLIO_LAYER_TEXT and/or FOLIO_LAYER_MEDIA: one bundle per layer,
+	 * written to OUT.text.folio and OUT.media.folio (out names the prefix;
+	 * "-" is refused), each carrying the contents with a file in its layer.
+	 * 0: one bundle OUT carrying every layer. */
+	unsigned layers;
+	/* An earlier edition of the channel the bundles are a delta against:
+	 * a bundle (verified with the signing key's public half) or an unpacked
+	 * edition folder (its .folio/manifest.json, not verified: the
+	 * publisher's own).  Contents it lists are left out; a file it holds
+	 * with other bytes under the same path may be sent as a zstd patch
+	 * against them.  A base of another channel, or not older than the new
+	 * edition, is FOLIO_EUSAGE.  NULL: none. */
+	const char *base;
 };
+#define FOLIO_LAYER_TEXT 1
+#define FOLIO_LAYER_MEDIA 2
 /* Fills o with the defaults above (keys NULL). */
 void folio_pack_options_init(struct folio_pack_options *o);
 
@@ -172,7 +191,7 @@ struct folio_pack_stats {
 	uint64_t files;        /* files in the manifest */
 	uint64_t stored;       /* tar entries for them (identical files once) */
 	uint64_t input_bytes;  /* sum of file sizes */
-	uint64_t output_bytes; /* bundle size */
+	uint64_t output_bytes; /* bundle size (all bundles together) */
 	uint64_t edition;
 	uint64_t articles;        /* articles described in the manifest */
 	uint64_t pages;           /* of them, Markdown and text rendered to pages */
@@ -184,11 +203,22 @@ struct folio_pack_stats {
 	uint64_t reader_bytes;    /* index.html and everything under _folio/ */
 	uint64_t search_bytes;    /* of them, the search index */
 	uint64_t warnings;
+	/* The bundles written: one, or one per layer asked for (text first). */
+	size_t nbundles;
+	struct folio_pack_bundle_stats {
+		const char *layer;   /* "text", "media", or NULL: every layer */
+		uint64_t bytes;      /* its size */
+		uint64_t whole;      /* contents carried as they are */
+		uint64_t patches;    /* contents carried as patches against the base */
+		uint64_t in_base;    /* contents left out: the base has them */
+	} bundles[2];
 };
 
 /* Packs the folder src into a bundle signed with key and writes it to out
- * ("-" is standard output).  A file output is written to a temporary file
- * beside it and renamed: out never holds a partial bundle.  Same input, key
+ * ("-" is standard output), or with o->layers one bundle per layer to
+ * out.LAYER.folio.  A file output is written to a temporary file beside it
+ * and renamed: out never holds a partial bundle, and of several outputs
+ * either all appear or none.  Same input, key
  * and options (created included) give the same bytes.  stats may be NULL.
  * FOLIO_EREJECT when the folder holds something folio refuses to ship
  * (symlink, device, unsafe name); the message names it. */

@@ -109,7 +109,8 @@ static bool has_prefix(const char *s, const char *prefix)
 #define WORK_PREFIX "folio-pack-"
 
 /* Work folders a killed run left in tmp: named like ours, ours, and not
- * locked by a live process (flock dies with its holder).  They are flat. */
+ * locked by a live process (flock dies with its holder).  Flat but for the
+ * copy of a delta's base edition. */
 static void remove_stale_work(const char *tmp)
 {
 	DIR *dir = opendir(tmp);
@@ -130,7 +131,7 @@ static void remove_stale_work(const char *tmp)
 			struct dirent *f;
 			while (work != NULL && (f = readdir(work)) != NULL)
 				if (strcmp(f->d_name, ".") != 0 && strcmp(f->d_name, "..") != 0)
-					unlinkat(fd, f->d_name, 0);
+					folio_remove_tree(fd, f->d_name);
 			if (work != NULL)
 				closedir(work);
 			unlinkat(dirfd(dir), n, AT_REMOVEDIR);

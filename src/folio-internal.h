@@ -22,6 +22,8 @@
 #define FOLIO_TITLE_MAX 512
 #define FOLIO_PACK_WINDOW_LOG 24     /* the packer never uses a larger window */
 #define FOLIO_FRAME_TARGET (8u << 20) /* a frame ends at the first entry boundary past this */
+#define FOLIO_BUNDLE_INFO_PATH ".folio/bundle.json" /* unsigned hint: base, layers */
+#define FOLIO_PATCH_DIR ".folio/patch"  /* .folio/patch/BASEHEX/PATH: a zstd patch */
 #define FOLIO_HASH_BYTES 32           /* BLAKE2b-256 */
 
 struct folio_ctx {
@@ -83,6 +85,10 @@ struct folio_seckey { /* allocated with sodium_malloc */
 	uint8_t sk[64]; /* seed | public key */
 	char id[17];
 };
+
+/* The public half of a secret key (*out is the caller's, to free with
+ * folio_pubkey_free()). */
+int folio_seckey_public(folio_ctx *ctx, const folio_seckey *key, folio_pubkey **out);
 
 /* The key id as minisign prints it: the 8 bytes as a little-endian u64. */
 void folio_keyid_format(char out[17], const uint8_t keyid[8]);

@@ -277,6 +277,18 @@ int folio_pubkey_load(folio_ctx *ctx, const char *path, folio_pubkey **out)
 	return rc;
 }
 
+int folio_seckey_public(folio_ctx *ctx, const folio_seckey *key, folio_pubkey **out)
+{
+	folio_pubkey *pub = calloc(1, sizeof(*pub));
+	if (pub == NULL)
+		return folio_fail_errno(ctx, ENOMEM, "cannot use key %s", key->id);
+	memcpy(pub->keyid, key->keyid, sizeof(pub->keyid));
+	memcpy(pub->pk, key->sk + 32, sizeof(pub->pk));
+	memcpy(pub->id, key->id, sizeof(pub->id));
+	*out = pub;
+	return FOLIO_OK;
+}
+
 void folio_pubkey_free(folio_pubkey *key)
 {
 	free(key);

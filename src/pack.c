@@ -314,6 +314,8 @@ static int zout_init(struct zout *z, const struct folio_pack_options *o)
 
 /* ---- the tar layer -------------------------------------------------------- */
 
+struct base;
+
 struct packer {
 	folio_ctx *ctx;
 	const char *src;
@@ -322,6 +324,9 @@ struct packer {
 	struct archive_entry *entry;
 	struct zout z;
 	uint8_t *buf;
+	uint64_t frame_size;
+	bool in_head;            /* frame 1 ends only after the head, whatever its size */
+	const struct base *base; /* a delta's base edition, or NULL */
 };
 
 static int tar_fail(struct packer *p, const char *what)
@@ -359,7 +364,7 @@ static int tar_finish_entry(struct packer *p, const char *path, bool end_frame)
 {
 	if (archive_write_finish_entry(p->tar) != ARCHIVE_OK)
 		return tar_fail(p, path);
-	if (end_frame || p->z.frame_in >= FOLIO_FRAME_TARGET)
+	if (end_frame || (!p->in_head && p->z.frame_in >= p->frame_size))
 		return zout_end_frame(&p->z);
 	return FOLIO_OK;
 }
@@ -389,9 +394,388 @@ static int tar_file_entry(struct packer *p, const int dirs[2], const struct foli
 	return rc;
 }
 
+/* ---- the base edition of a delta ------------------------------------------ */
+
+struct base {
+	const char *name;            /* as given, for messages */
+	struct folio_manifest m;
+	const struct folio_file **by_content; /* m's files by size and hash */
+	const struct folio_file **by_path;    /* and by path */
+	int dirfd;                   /* the base edition's files; -1: none */
+	struct folio_work work;      /* where a base bundle was unpacked */
+};
+
+static int compare_content(const void *a, const void *b)
+{
+	const struct folio_file *x = *(const struct folio_file *const *)a;
+	const struct folio_file *y = *(const struct folio_file *const *)b;
+	if (x->size != y->size)
+		return x->size < y->size ? -1 : 1;
+	return memcmp(x->hash, y->hash, FOLIO_HASH_BYTES);
+}
+
+static int compare_path(const void *a, const void *b)
+{
+	const struct folio_file *x = *(const struct folio_file *const *)a;
+	const struct folio_file *y = *(const struct folio_file *const *)b;
+	return strcmp(x->path, y->path);
+}
+
+static bool base_has_content(const struct base *b, const struct folio_file *f)
+{
+	return bsearch(&f, b->by_content, b->m.nfiles, sizeof(*b->by_content), compare_content) != NULL;
+}
+
+static const struct folio_file *base_file_at(const struct base *b, const char *path)
+{
+	struct folio_file key = {.path = (char *)(uintptr_t)path};
+	const struct folio_file *k = &key;
+	const struct folio_file **hit =
+		bsearch(&k, b->by_path, b->m.nfiles, sizeof(*b->by_path), compare_path);
+	return hit != NULL ? *hit : NULL;
+}
+
+static void base_release(struct base *b)
+{
+	if (b->dirfd >= 0)
+		close(b->dirfd);
+	b->dirfd = -1;
+	if (b->work.dir != NULL) {
+		folio_remove_tree(b->work.fd, "base");
+		folio_work_remove(&b->work);
+	}
+	free(b->by_content);
+	free(b->by_path);
+	b->by_content = b->by_path = NULL;
+	folio_manifest_release(&b->m);
+}
+
+/* Same channel, older edition: anything else is a mistake of the caller. */
+static int base_check(folio_ctx *ctx, const struct folio_pack_options *o, const struct base *b)
+{
+	if (strcmp(b->m.channel, o->channel) != 0)
+		return folio_fail(ctx, FOLIO_EUSAGE,
+				  "cannot pack against base '%s': it is an edition of channel '%s', not '%s'",
+				  b->name, b->m.channel, o->channel);
+	if (b->m.edition >= o->edition)
+		return folio_fail(ctx, FOLIO_EUSAGE,
+				  "cannot pack against base '%s': its edition %llu is not older than edition %llu",
+				  b->name, (unsigned long long)b->m.edition, (unsigned long long)o->edition);
+	return FOLIO_OK;
+}
+
+/* An edition folder: its manifest as it is (the publisher's own, not
+ * verified), its files where they are. */
+static int base_from_folder(folio_ctx *ctx, const struct folio_pack_options *o, struct base *b)
+{
+	size_t size = strlen(b->name) + sizeof("/" FOLIO_MANIFEST_PATH);
+	char *path = malloc(size);
+	if (path == NULL)
+		return folio_fail_errno(ctx, ENOMEM, "cannot read base '%s'", b->name);
+	snprintf(path, size, "%s/%s", b->name, FOLIO_MANIFEST_PATH);
+	char *json = NULL;
+	size_t len = 0;
+	int rc;
+	if (access(path, F_OK) != 0 && errno == ENOENT)
+		rc = folio_fail(ctx, FOLIO_EREJECT,
+				"cannot use base '%s': it is a folder without %s, not an edition",
+				b->name, FOLIO_MANIFEST_PATH);
+	else
+		rc = folio_read_small_file(ctx, path, ctx->limits[FOLIO_LIMIT_MANIFEST_SIZE], &json, &len);
+	if (rc == FOLIO_OK)
+		rc = folio_manifest_decode(ctx, path, json, len, &b->m);
+	free(json);
+	free(path);
+	if (rc == FOLIO_OK)
+		rc = base_check(ctx, o, b);
+	if (rc == FOLIO_OK && (b->dirfd = open(b->name, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		rc = folio_fail_errno(ctx, errno, "cannot read base '%s'", b->name);
+	return rc;
+}
+
+/* A bundle: verified with the signing key's public half, then unpacked
+ * (whatever part of the edition it carries) into a work folder, where its
+ * files serve as the bytes patches are made against. */
+static int base_from_bundle(folio_ctx *ctx, const struct folio_pack_options *o,
+			    const folio_seckey *key, struct base *b)
+{
+	folio_pubkey *pub = NULL;
+	folio_bundle *bundle = NULL;
+	int rc = folio_seckey_public(ctx, key, &pub);
+	if (rc == FOLIO_OK)
+		rc = folio_bundle_open(ctx, b->name, pub, NULL, &bundle);
+	if (rc == FOLIO_OK) {
+		size_t len;
+		const char *json = folio_bundle_manifest_json(bundle, &len);
+		rc = folio_manifest_decode(ctx, b->name, json, len, &b->m);
+	}
+	if (rc == FOLIO_OK)
+		rc = base_check(ctx, o, b);
+	if (rc == FOLIO_OK)
+		rc = folio_work_open(ctx, &b->work);
+	char *dest = NULL;
+	if (rc == FOLIO_OK) {
+		size_t size = strlen(b->work.dir) + sizeof("/base");
+		if ((dest = malloc(size)) == NULL)
+			rc = folio_fail_errno(ctx, ENOMEM, "cannot read base '%s'", b->name);
+		else
+			snprintf(dest, size, "%s/base", b->work.dir);
+	}
+	if (rc == FOLIO_OK)
+		rc = folio_bundle_unpack(bundle, dest, FOLIO_PARTIAL);
+	if (rc == FOLIO_OK &&
+	    (b->dirfd = openat(b->work.fd, "base", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		rc = folio_fail_errno(ctx, errno, "cannot read base '%s'", dest);
+	free(dest);
+	folio_bundle_free(bundle);
+	folio_pubkey_free(pub);
+	return rc;
+}
+
+static int load_base(folio_ctx *ctx, const struct folio_pack_options *o, const folio_seckey *key,
+		     struct base *b)
+{
+	b->name = o->base;
+	b->dirfd = -1;
+	b->work.fd = -1;
+	struct stat st;
+	if (stat(b->name, &st) != 0)
+		return folio_fail_errno(ctx, errno, "cannot open base '%s'", b->name);
+	int rc = S_ISDIR(st.st_mode) ? base_from_folder(ctx, o, b) : base_from_bundle(ctx, o, key, b);
+	if (rc != FOLIO_OK)
+		return rc;
+	size_t n = b->m.nfiles;
+	b->by_content = malloc((n + 1) * sizeof(*b->by_content));
+	b->by_path = malloc((n + 1) * sizeof(*b->by_path));
+	if (b->by_content == NULL || b->by_path == NULL)
+		return folio_fail_errno(ctx, ENOMEM, "cannot read base '%s'", b->name);
+	for (size_t i = 0; i < n; i++)
+		b->by_content[i] = b->by_path[i] = &b->m.files[i];
+	qsort(b->by_content, n, sizeof(*b->by_content), compare_content);
+	qsort(b->by_path, n, sizeof(*b->by_path), compare_path);
+	return FOLIO_OK;
+}
+
+/* ---- patches against the base --------------------------------------------- */
+
+struct memory_sink {
+	uint8_t *data;
+	size_t len;
+};
+
+static int memory_sink_add(void *arg, const void *buf, size_t len)
+{
+	struct memory_sink *m = arg;
+	memcpy(m->data + m->len, buf, len);
+	m->len += len;
+	return FOLIO_OK;
+}
+
+/* The base's bytes of file bf, when its copy is there and hashes right;
+ * NULL otherwise (the content then goes whole: no failure). */
+static uint8_t *base_bytes(const struct base *b, const struct folio_file *bf)
+{
+	if (b->dirfd < 0)
+		return NULL;
+	int fd = openat(b->dirfd, bf->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	struct stat st;
+	uint8_t *data = NULL;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size == bf->size)
+		data = malloc(bf->size);
+	size_t got = 0;
+	while (data != NULL && got < bf->size) {
+		ssize_t n = read(fd, data + got, bf->size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			free(data);
+			data = NULL;
+		} else {
+			got += (size_t)n;
+		}
+	}
+	close(fd);
+	uint8_t hash[FOLIO_HASH_BYTES];
+	if (data != NULL) {
+		crypto_generichash(hash, sizeof(hash), data, bf->size, NULL, 0);
+		if (memcmp(hash, bf->hash, sizeof(hash)) != 0) {
+			free(data);
+			data = NULL;
+		}
+	}
+	return data;
+}
+
+/* One zstd frame that decodes to data[0..len) with base[0..base_len) as
+ * its reference prefix: checksum on, no dictionary id, no content size
+ * (so the header states the window, a power of two just covering base and
+ * data).  *out is malloc'd; NULL and 0 bytes when it is not smaller than
+ * below bytes. */
+static int make_patch(struct packer *p, const char *path, const uint8_t *base, size_t base_len,
+		      const uint8_t *data, size_t len, size_t below, uint8_t **out, size_t *out_len)
+{
+	*out = NULL;
+	*out_len = 0;
+	int wlog = 10;
+	while (((uint64_t)1 << wlog) < (uint64_t)base_len + len)
+		wlog++;
+	ZSTD_CCtx *cctx = ZSTD_createCCtx();
+	size_t bound = ZSTD_compressBound(len);
+	uint8_t *buf = malloc(bound);
+	if (cctx == NULL || buf == NULL) {
+		ZSTD_freeCCtx(cctx);
+		free(buf);
+		return folio_fail_errno(p->ctx, ENOMEM, "cannot pack '%s/%s'", p->src, path);
+	}
+	size_t r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, p->o->level);
+	if (!ZSTD_isError(r))
+		r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_windowLog, wlog);
+	if (!ZSTD_isError(r))
+		r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
+	if (!ZSTD_isError(r))
+		r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_contentSizeFlag, 0);
+	if (!ZSTD_isError(r))
+		r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_dictIDFlag, 0);
+	if (!ZSTD_isError(r))
+		r = ZSTD_CCtx_refPrefix(cctx, base, base_len);
+	if (!ZSTD_isError(r))
+		r = ZSTD_compress2(cctx, buf, bound, data, len);
+	ZSTD_freeCCtx(cctx);
+	if (ZSTD_isError(r)) {
+		free(buf);
+		return folio_fail(p->ctx, FOLIO_ESYSTEM, "cannot compress '%s/%s': %s", p->src, path,
+				  ZSTD_getErrorName(r));
+	}
+	if (r >= below) {
+		free(buf);
+		return FOLIO_OK;
+	}
+	*out = buf;
+	*out_len = r;
+	return FOLIO_OK;
+}
+
+/* The content of file f, as a patch against the base's file of the same
+ * path when there is one to make and it is smaller than the content
+ * compressed alone, else whole.  *patched tells which. */
+static int tar_content_entry(struct packer *p, const int dirs[2], const struct folio_file *f,
+			     bool *patched)
+{
+	*patched = false;
+	const struct base *b = p->base;
+	const struct folio_file *bf = b != NULL ? base_file_at(b, f->path) : NULL;
+	uint64_t limit_log = p->ctx->limits[FOLIO_LIMIT_WINDOW_LOG];
+	if (limit_log > FOLIO_PACK_WINDOW_LOG)
+		limit_log = FOLIO_PACK_WINDOW_LOG;
+	if (bf == NULL || bf->size == 0 || f->size == 0 ||
+	    bf->size + f->size > ((uint64_t)1 << limit_log))
+		return tar_file_entry(p, dirs, f);
+	uint8_t *old = base_bytes(b, bf);
+	if (old == NULL)
+		return tar_file_entry(p, dirs, f);
+
+	folio_ctx *ctx = p->ctx;
+	struct memory_sink now = {.data = malloc(f->size)};
+	uint8_t *alone = NULL, *patch = NULL;
+	size_t patch_len = 0;
+	uint8_t hash[FOLIO_HASH_BYTES];
+	int rc = now.data == NULL ? folio_fail_errno(ctx, ENOMEM, "cannot pack '%s/%s'", p->src, f->path)
+				  : read_file(ctx, p->src, dirs, f, p->buf, hash, memory_sink_add, &now);
+	if (rc == FOLIO_OK && memcmp(hash, f->hash, FOLIO_HASH_BYTES) != 0)
+		rc = folio_fail(ctx, FOLIO_ESYSTEM,
+				"cannot pack '%s/%s': the file changed while it was read", p->src, f->path);
+	size_t bound = ZSTD_compressBound(f->size);
+	if (rc == FOLIO_OK && (alone = malloc(bound)) == NULL)
+		rc = folio_fail_errno(ctx, ENOMEM, "cannot pack '%s/%s'", p->src, f->path);
+	size_t alone_len = 0;
+	if (rc == FOLIO_OK) {
+		alone_len = ZSTD_compress(alone, bound, now.data, f->size, p->o->level);
+		if (ZSTD_isError(alone_len))
+			rc = folio_fail(ctx, FOLIO_ESYSTEM, "cannot compress '%s/%s': %s", p->src,
+					f->path, ZSTD_getErrorName(alone_len));
+	}
+	if (rc == FOLIO_OK)
+		rc = make_patch(p, f->path, old, bf->size, now.data, f->size, alone_len, &patch,
+				&patch_len);
+	if (rc == FOLIO_OK && patch_len > 0) {
+		size_t size = sizeof(FOLIO_PATCH_DIR "/") + 2 * FOLIO_HASH_BYTES + 1 + strlen(f->path);
+		char *name = malloc(size);
+		if (name == NULL) {
+			rc = folio_fail_errno(ctx, ENOMEM, "cannot pack '%s/%s'", p->src, f->path);
+		} else {
+			snprintf(name, size, "%s/%s/%s", FOLIO_PATCH_DIR, bf->hex, f->path);
+			rc = tar_memory_entry(p, name, (const char *)patch, patch_len, false);
+			*patched = true;
+			free(name);
+		}
+	} else if (rc == FOLIO_OK) {
+		rc = tar_memory_entry(p, f->path, (const char *)now.data, f->size, false);
+	}
+	free(patch);
+	free(alone);
+	free(now.data);
+	free(old);
+	return rc;
+}
+
+/* ---- one bundle ------------------------------------------------------------ */
+
+/* A bundle to write: all of the edition or one layer, whole or a delta. */
+struct output {
+	char *name;     /* the file, or "-" */
+	char *tmp;      /* its temporary name while it is written */
+	int fd;
+	bool renamed;
+	const char *layer; /* "text", "media", or NULL: every layer */
+	char *info;     /* .folio/bundle.json, or NULL (a full bundle has none) */
+	size_t info_len;
+	struct folio_pack_bundle_stats st;
+};
+
+/* .folio/bundle.json: what a bundle that carries part of the edition
+ * carries (FORMAT.md section 17).  Unsigned: a hint for messages. */
+static int bundle_info(folio_ctx *ctx, const struct base *b, struct output *out)
+{
+	if (b == NULL && out->layer == NULL)
+		return FOLIO_OK;
+	struct folio_buf buf = {0};
+	folio_buf_add(&buf, "{\"format\":\"folio-bundle-1\"");
+	if (b != NULL) {
+		folio_buf_add(&buf, ",\"base\":");
+		folio_buf_addu(&buf, b->m.edition);
+	}
+	if (out->layer != NULL) {
+		folio_buf_add(&buf, ",\"layers\":[\"");
+		folio_buf_add(&buf, out->layer);
+		folio_buf_add(&buf, "\"]");
+	}
+	folio_buf_add(&buf, "}\n");
+	if (buf.oom) {
+		free(buf.p);
+		return folio_fail_errno(ctx, ENOMEM, "cannot write '%s'", out->name);
+	}
+	out->info = buf.p;
+	out->info_len = buf.len;
+	return FOLIO_OK;
+}
+
+/* The libarchive and zstd state of one bundle, for the next. */
+static void packer_reset(struct packer *p)
+{
+	archive_write_free(p->tar);
+	archive_entry_free(p->entry);
+	ZSTD_freeCCtx(p->z.cctx);
+	free(p->z.buf);
+	p->tar = NULL;
+	p->entry = NULL;
+	memset(&p->z, 0, sizeof(p->z));
+}
+
 static int write_bundle(struct packer *p, const int dirs[2], const struct folio_manifest *m,
 			const char *manifest, size_t manifest_len, const char *sig, size_t sig_len,
-			const struct folio_keylist *keys)
+			const struct folio_keylist *keys, struct output *out)
 {
 	folio_ctx *ctx = p->ctx;
 	int rc = zout_init(&p->z, p->o);
@@ -410,29 +794,58 @@ static int write_bundle(struct packer *p, const int dirs[2], const struct folio_
 	    archive_write_open2(p->tar, &p->z, NULL, tar_write_cb, NULL, NULL) != ARCHIVE_OK)
 		return tar_fail(p, "tar");
 
-	/* Frame 1 is the head: the manifest, its signature and any key list. */
+	/* Frame 1 is the head: the manifest, its signature and any key list,
+	 * and what the bundle carries when it is not all of the edition. */
+	bool info = out->info != NULL;
+	p->in_head = true;
 	rc = tar_memory_entry(p, FOLIO_MANIFEST_PATH, manifest, manifest_len, false);
 	if (rc == FOLIO_OK)
-		rc = tar_memory_entry(p, FOLIO_SIGNATURE_PATH, sig, sig_len, keys == NULL);
+		rc = tar_memory_entry(p, FOLIO_SIGNATURE_PATH, sig, sig_len, keys == NULL && !info);
 	if (rc == FOLIO_OK && keys != NULL) {
 		size_t len;
 		const char *data = folio_keylist_json(keys, &len);
 		rc = tar_memory_entry(p, FOLIO_KEYS_PATH, data, len, false);
 		data = folio_keylist_sig(keys, &len);
 		if (rc == FOLIO_OK)
-			rc = tar_memory_entry(p, FOLIO_KEYS_SIGNATURE_PATH, data, len, true);
+			rc = tar_memory_entry(p, FOLIO_KEYS_SIGNATURE_PATH, data, len, !info);
 	}
+	if (rc == FOLIO_OK && info)
+		rc = tar_memory_entry(p, FOLIO_BUNDLE_INFO_PATH, out->info, out->info_len, true);
+	p->in_head = false;
+
+	/* One entry per content with a file in the bundle's layer, named by
+	 * the first such file: in manifest order, as a reader expects them. */
+	bool *carried = calloc(m->nfiles + 1, sizeof(*carried));
+	if (rc == FOLIO_OK && carried == NULL)
+		rc = folio_fail_errno(ctx, ENOMEM, "cannot write '%s'", p->z.out_name);
 	for (size_t i = 0; i < m->nfiles && rc == FOLIO_OK; i++) {
 		const struct folio_file *f = &m->files[i];
-		if (f->same_as == i)
-			rc = tar_file_entry(p, dirs, f);
+		if (out->layer != NULL && strcmp(f->layer, out->layer) != 0)
+			continue;
+		bool first = !carried[f->same_as];
+		carried[f->same_as] = true;
+		bool stored = false, patched = false;
+		if (first && p->base != NULL && base_has_content(p->base, f)) {
+			out->st.in_base++;
+		} else if (first) {
+			rc = p->base != NULL ? tar_content_entry(p, dirs, f, &patched)
+					     : tar_file_entry(p, dirs, f);
+			stored = true;
+			if (patched)
+				out->st.patches++;
+			else
+				out->st.whole++;
+		}
 		if (rc == FOLIO_OK && p->o->on_file != NULL)
-			p->o->on_file(p->o->on_file_arg, f->path, f->size, f->same_as == i);
+			p->o->on_file(p->o->on_file_arg, f->path, f->size, stored);
 	}
+	free(carried);
 	if (rc == FOLIO_OK && archive_write_close(p->tar) != ARCHIVE_OK)
 		rc = tar_fail(p, "end of archive");
 	if (rc == FOLIO_OK)
 		rc = zout_end_frame(&p->z);
+	if (rc == FOLIO_OK)
+		out->st.bytes = p->z.written;
 	return rc;
 }
 
@@ -666,6 +1079,70 @@ static int make_temp(char *tmp, size_t size, const char *out)
 	return -1;
 }
 
+/* The bundles to write: out, or out.LAYER.folio for each layer asked for. */
+static int plan_outputs(folio_ctx *ctx, const struct folio_pack_options *o, const char *out,
+			struct output outs[2], size_t *n)
+{
+	static const struct {
+		unsigned bit;
+		const char *name;
+	} layers[] = {{FOLIO_LAYER_TEXT, "text"}, {FOLIO_LAYER_MEDIA, "media"}};
+	*n = 0;
+	if ((o->layers & ~(unsigned)(FOLIO_LAYER_TEXT | FOLIO_LAYER_MEDIA)) != 0)
+		return folio_fail(ctx, FOLIO_EUSAGE, "layers %#x: only text and media exist", o->layers);
+	if (o->layers == 0) {
+		outs[0] = (struct output){.fd = -1, .name = strdup(out)};
+		if (outs[0].name == NULL)
+			return folio_fail_errno(ctx, ENOMEM, "cannot write '%s'", out);
+		*n = 1;
+		return FOLIO_OK;
+	}
+	if (strcmp(out, "-") == 0)
+		return folio_fail(ctx, FOLIO_EUSAGE,
+				  "cannot write layers to standard output: they go to PREFIX.LAYER.folio files");
+	for (size_t i = 0; i < 2; i++) {
+		if ((o->layers & layers[i].bit) == 0)
+			continue;
+		size_t size = strlen(out) + strlen(layers[i].name) + sizeof("..folio");
+		struct output *w = &outs[(*n)++];
+		*w = (struct output){.fd = -1, .layer = layers[i].name, .name = malloc(size)};
+		if (w->name == NULL)
+			return folio_fail_errno(ctx, ENOMEM, "cannot write '%s'", out);
+		snprintf(w->name, size, "%s.%s.folio", out, layers[i].name);
+		w->st.layer = layers[i].name;
+	}
+	return FOLIO_OK;
+}
+
+/* Renames every temporary file to its name, or, when one cannot be, removes
+ * those already renamed: all the bundles appear, or none. */
+static int commit_outputs(folio_ctx *ctx, const struct folio_pack_options *o, struct output *outs,
+			  size_t n)
+{
+	int rc = FOLIO_OK;
+	for (size_t i = 0; i < n && rc == FOLIO_OK; i++) {
+		struct output *w = &outs[i];
+		int r = o->force ? rename(w->tmp, w->name)
+				 : renameat2(AT_FDCWD, w->tmp, AT_FDCWD, w->name, RENAME_NOREPLACE);
+		if (r != 0)
+			rc = errno == EEXIST
+				? folio_fail(ctx, FOLIO_EUSAGE, "cannot write '%s': it exists (use --force to replace it)", w->name)
+				: folio_fail_errno(ctx, errno, "cannot write '%s'", w->name);
+		else
+			w->renamed = true;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!outs[i].renamed)
+			continue;
+		if (rc != FOLIO_OK) {
+			unlink(outs[i].name);
+			outs[i].renamed = false;
+		}
+		folio_sync_parent(outs[i].name); /* the new name survives a power cut too */
+	}
+	return rc;
+}
+
 static int pack(folio_ctx *ctx, const char *src, const folio_seckey *key,
 		const struct folio_pack_options *opts, const char *out,
 		struct folio_pack_stats *stats)
@@ -685,36 +1162,44 @@ static int pack(folio_ctx *ctx, const char *src, const folio_seckey *key,
 	if (o.edition == 0)
 		o.edition = o.created > 0 ? (uint64_t)o.created : 1;
 
+	struct output outs[2] = {{.fd = -1}, {.fd = -1}};
+	size_t nouts = 0;
 	struct folio_keylist *keys = NULL;
-	rc = load_keys(ctx, &o, key, &keys);
-	if (rc != FOLIO_OK)
-		return rc;
-
-	bool to_stdout = strcmp(out, "-") == 0;
-	if (!to_stdout && !o.force && access(out, F_OK) == 0) {
-		folio_keylist_free(keys);
-		return folio_fail(ctx, FOLIO_EUSAGE,
-				  "cannot write '%s': it exists (use --force to replace it)", out);
-	}
-	if (to_stdout && isatty(STDOUT_FILENO)) {
-		folio_keylist_free(keys);
-		return folio_fail(ctx, FOLIO_EUSAGE,
-				  "refusing to write a bundle to a terminal");
-	}
-
-	int rootfd = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (rootfd < 0) {
-		folio_keylist_free(keys);
-		return folio_fail_errno(ctx, errno, "cannot open '%s'", src);
-	}
-
+	struct base base = {.dirfd = -1, .work = {.fd = -1}};
+	bool have_base = false;
 	struct walk w = {.ctx = ctx, .src = src};
 	struct folio_manifest m = {0};
 	struct folio_work work = {.fd = -1};
 	struct folio_pack_stats st = {0};
-	struct packer p = {.ctx = ctx, .src = src, .o = &o};
-	char *manifest = NULL, *sig = NULL, *comment = NULL, *tmp = NULL;
+	struct packer p = {.ctx = ctx, .src = src, .o = &o,
+			   .frame_size = o.frame_size ? o.frame_size : FOLIO_FRAME_TARGET};
+	char *manifest = NULL, *sig = NULL, *comment = NULL;
 	size_t manifest_len = 0, sig_len = 0;
+	int rootfd = -1;
+	bool to_stdout = strcmp(out, "-") == 0;
+
+	rc = plan_outputs(ctx, &o, out, outs, &nouts);
+	for (size_t i = 0; i < nouts && rc == FOLIO_OK; i++)
+		if (!to_stdout && !o.force && access(outs[i].name, F_OK) == 0)
+			rc = folio_fail(ctx, FOLIO_EUSAGE,
+					"cannot write '%s': it exists (use --force to replace it)", outs[i].name);
+	if (rc == FOLIO_OK && to_stdout && isatty(STDOUT_FILENO))
+		rc = folio_fail(ctx, FOLIO_EUSAGE, "refusing to write a bundle to a terminal");
+	if (rc == FOLIO_OK)
+		rc = load_keys(ctx, &o, key, &keys);
+	if (rc == FOLIO_OK && o.base != NULL) {
+		have_base = true;
+		rc = load_base(ctx, &o, key, &base);
+		p.base = &base;
+	}
+	if (rc != FOLIO_OK)
+		goto out;
+
+	rootfd = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0) {
+		rc = folio_fail_errno(ctx, errno, "cannot open '%s'", src);
+		goto out;
+	}
 	p.buf = malloc(IO_CHUNK);
 	if (p.buf == NULL) {
 		rc = folio_fail_errno(ctx, ENOMEM, "cannot pack '%s'", src);
@@ -746,46 +1231,53 @@ static int pack(folio_ctx *ctx, const char *src, const folio_seckey *key,
 		rc = folio_fail_errno(ctx, ENOMEM, "cannot pack '%s'", src);
 	if (rc == FOLIO_OK)
 		rc = folio_sig_create(ctx, key, manifest, manifest_len, comment, &sig, &sig_len);
-	if (rc != FOLIO_OK)
-		goto out;
 
-	p.z.ctx = ctx;
-	p.z.out_name = out;
-	if (to_stdout) {
-		p.z.fd = STDOUT_FILENO;
-	} else {
-		size_t size = strlen(out) + 16;
-		tmp = malloc(size);
-		if (tmp == NULL) {
-			rc = folio_fail_errno(ctx, ENOMEM, "cannot write '%s'", out);
-			goto out;
+	/* The same signed head in each bundle; each is written to a temporary
+	 * file, and all are renamed once all are written. */
+	for (size_t i = 0; i < nouts && rc == FOLIO_OK; i++) {
+		struct output *wo = &outs[i];
+		rc = bundle_info(ctx, have_base ? &base : NULL, wo);
+		if (rc != FOLIO_OK)
+			break;
+		if (to_stdout) {
+			wo->fd = STDOUT_FILENO;
+		} else {
+			size_t size = strlen(wo->name) + 16;
+			if ((wo->tmp = malloc(size)) == NULL) {
+				rc = folio_fail_errno(ctx, ENOMEM, "cannot write '%s'", wo->name);
+				break;
+			}
+			remove_stale_temps(wo->name);
+			wo->fd = make_temp(wo->tmp, size, wo->name);
+			if (wo->fd < 0) {
+				rc = folio_fail_errno(ctx, errno, "cannot write '%s'", wo->name);
+				free(wo->tmp);
+				wo->tmp = NULL;
+				break;
+			}
 		}
-		remove_stale_temps(out);
-		p.z.fd = make_temp(tmp, size, out);
-		if (p.z.fd < 0) {
-			rc = folio_fail_errno(ctx, errno, "cannot write '%s'", out);
-			free(tmp);
-			tmp = NULL;
-			goto out;
-		}
+		p.z.ctx = ctx;
+		p.z.out_name = wo->name;
+		p.z.fd = wo->fd;
+		rc = write_bundle(&p, dirs, &m, manifest, manifest_len, sig, sig_len, keys, wo);
+		packer_reset(&p);
+		if (rc == FOLIO_OK && !to_stdout && fsync(wo->fd) != 0)
+			rc = folio_fail_errno(ctx, errno, "cannot write '%s'", wo->name);
 	}
-	rc = write_bundle(&p, dirs, &m, manifest, manifest_len, sig, sig_len, keys);
-	if (rc == FOLIO_OK && !to_stdout && fsync(p.z.fd) != 0)
-		rc = folio_fail_errno(ctx, errno, "cannot write '%s'", out);
-	if (rc == FOLIO_OK && !to_stdout) {
-		int r = o.force ? rename(tmp, out)
-				: renameat2(AT_FDCWD, tmp, AT_FDCWD, out, RENAME_NOREPLACE);
-		if (r != 0)
-			rc = errno == EEXIST
-				? folio_fail(ctx, FOLIO_EUSAGE, "cannot write '%s': it exists (use --force to replace it)", out)
-				: folio_fail_errno(ctx, errno, "cannot write '%s'", out);
-		else
-			folio_sync_parent(out); /* the new name survives a power cut too */
-	}
+	if (rc == FOLIO_OK && !to_stdout)
+		rc = commit_outputs(ctx, &o, outs, nouts);
 	/* closed (and unlocked) only now: a temporary file is never unlocked
 	 * while it still has its temporary name */
-	if (!to_stdout && close(p.z.fd) != 0 && rc == FOLIO_OK)
-		rc = folio_fail_errno(ctx, errno, "cannot write '%s'", out);
+	for (size_t i = 0; i < nouts; i++) {
+		struct output *wo = &outs[i];
+		if (wo->tmp == NULL || wo->fd < 0)
+			continue;
+		if (rc != FOLIO_OK && !wo->renamed)
+			unlink(wo->tmp);
+		if (close(wo->fd) != 0 && rc == FOLIO_OK)
+			rc = folio_fail_errno(ctx, errno, "cannot write '%s'", wo->name);
+		wo->fd = -1;
+	}
 	if (rc == FOLIO_OK && stats != NULL) {
 		*stats = st;
 		stats->files = m.nfiles;
@@ -793,19 +1285,20 @@ static int pack(folio_ctx *ctx, const char *src, const folio_seckey *key,
 			stats->input_bytes += m.files[i].size;
 			stats->stored += m.files[i].same_as == i;
 		}
-		stats->output_bytes = p.z.written;
+		stats->nbundles = nouts;
+		for (size_t i = 0; i < nouts; i++) {
+			stats->bundles[i] = outs[i].st;
+			stats->output_bytes += outs[i].st.bytes;
+		}
 		stats->edition = m.edition;
 	}
 out:
-	if (tmp != NULL) {
-		if (rc != FOLIO_OK)
-			unlink(tmp);
-		free(tmp);
+	for (size_t i = 0; i < nouts; i++) {
+		free(outs[i].name);
+		free(outs[i].tmp);
+		free(outs[i].info);
 	}
-	archive_write_free(p.tar);
-	archive_entry_free(p.entry);
-	ZSTD_freeCCtx(p.z.cctx);
-	free(p.z.buf);
+	packer_reset(&p);
 	free(p.buf);
 	free(manifest);
 	free(sig);
@@ -816,7 +1309,10 @@ out:
 	folio_manifest_release(&m);
 	folio_work_remove(&work);
 	folio_keylist_free(keys);
-	close(rootfd);
+	if (have_base)
+		base_release(&base);
+	if (rootfd >= 0)
+		close(rootfd);
 	return rc;
 }
 

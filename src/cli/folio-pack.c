@@ -10,6 +10,7 @@
 static const char synopsis[] =
 	"usage: folio-pack keygen -o PATH [--unencrypted] [--passphrase-file FILE] [-f]\n"
 	"       folio-pack pack SRC_DIR -k KEY -c CHANNEL -o OUT [--keys LIST] [options]\n"
+	"       folio-pack pack SRC_DIR -k KEY -c CHANNEL -o PREFIX --layers text,media [--base B]\n"
 	"       folio-pack delegate -k ROOT.key -p DAY.pub -c CHANNEL -o LIST [--first N] [--last M]\n"
 	"       folio-pack revoke -k ROOT.key (-p DAY.pub | --key-id ID) -c CHANNEL -o LIST [--after N]\n"
 	"       folio-pack split BUNDLE --size SIZE -k KEY [-o PREFIX] [-p ROOT.pub] [-f]\n";
@@ -50,6 +51,19 @@ static const char help[] =
 	"  -f, --force                replace OUT if it exists\n"
 	"      --keys LIST            carry the key list LIST (and LIST.minisig) that\n"
 	"                             lets KEY sign this edition for the root key\n"
+	"      --frame-size SIZE      end a zstd frame after the entry that brings it\n"
+	"                             to SIZE bytes of tar (default 8M; 1: one frame\n"
+	"                             per entry)\n"
+	"\n"
+	"Bundles that carry part of the edition (same signed manifest in each):\n"
+	"      --layers LAYERS        text, media or text,media: one bundle per layer,\n"
+	"                             OUT.text.folio and OUT.media.folio (OUT is a\n"
+	"                             prefix), each with the files of its layer\n"
+	"      --base B               a delta against B, an earlier edition of the\n"
+	"                             channel: a bundle signed by KEY or an unpacked\n"
+	"                             edition folder.  Files B has are left out; a\n"
+	"                             changed file B has under the same path may go\n"
+	"                             as a zstd patch against B's copy\n"
 	"\n"
 	"delegate and revoke options (LIST is made or changed; its version goes up):\n"
 	"  -k, --key ROOT.key         the channel's root secret key, which signs LIST\n"
@@ -99,14 +113,16 @@ static const char help[] =
 	"TMPDIR (default /tmp) holds folio-pack's work folder while it runs.\n"
 	"Exit status: 0 success, 1 input refused (unsafe source, names that collide,\n"
 	"a limit exceeded, an image that cannot be cleaned, bad key or passphrase,\n"
-	"a malformed key list or one the root key did not sign), 2 usage error (also:\n"
-	"a key list for another channel, or that does not let KEY sign the edition;\n"
-	"revoking a key the list does not name; split: an output that exists, too\n"
-	"many parts), 3 system error.  split: 1 also when BUNDLE does not verify.\n";
+	"a malformed key list or one the root key did not sign, a base that is not\n"
+	"a bundle KEY signed or an edition folder), 2 usage error (also: a key list\n"
+	"for another channel, or that does not let KEY sign the edition; revoking a\n"
+	"key the list does not name; a base of another channel or not older than\n"
+	"the edition; split: an output that exists, too many parts), 3 system error\n"
+	"(also: a base that cannot be read).  split: 1 also when BUNDLE does not verify.\n";
 
 enum { OPT_UNENCRYPTED = 256, OPT_PASSFILE, OPT_VALID_DAYS, OPT_NO_INDEX, OPT_MAX_IMAGE_WIDTH,
        OPT_KEEP_IMAGE_METADATA, OPT_VERBATIM, OPT_KEYS, OPT_KEY_ID, OPT_FIRST, OPT_LAST,
-       OPT_AFTER, OPT_SIZE };
+       OPT_AFTER, OPT_SIZE, OPT_FRAME_SIZE, OPT_LAYERS, OPT_BASE };
 
 static const struct option options[] = {
 	{"output", required_argument, NULL, 'o'},
@@ -125,6 +141,9 @@ static const struct option options[] = {
 	{"keep-image-metadata", no_argument, NULL, OPT_KEEP_IMAGE_METADATA},
 	{"verbatim", no_argument, NULL, OPT_VERBATIM},
 	{"keys", required_argument, NULL, OPT_KEYS},
+	{"frame-size", required_argument, NULL, OPT_FRAME_SIZE},
+	{"layers", required_argument, NULL, OPT_LAYERS},
+	{"base", required_argument, NULL, OPT_BASE},
 	{"pubkey", required_argument, NULL, 'p'},
 	{"key-id", required_argument, NULL, OPT_KEY_ID},
 	{"first", required_argument, NULL, OPT_FIRST},
@@ -154,6 +173,26 @@ struct args {
 	bool pack_only, keygen_only, signing, first_last, after_given, limit_given;
 };
 
+/* "text", "media", "text,media" or "media,text". */
+static bool parse_layers(const char *s, unsigned *out)
+{
+	unsigned layers = 0;
+	for (;;) {
+		size_t n = strcspn(s, ",");
+		unsigned bit = n == 4 && strncmp(s, "text", 4) == 0	  ? FOLIO_LAYER_TEXT
+			       : n == 5 && strncmp(s, "media", 5) == 0 ? FOLIO_LAYER_MEDIA
+								       : 0;
+		if (bit == 0 || (layers & bit) != 0)
+			return false;
+		layers |= bit;
+		if (s[n] == '\0')
+			break;
+		s += n + 1;
+	}
+	*out = layers;
+	return true;
+}
+
 static int parse(int argc, char **argv, struct args *a, bool *done)
 {
 	uint64_t n;
@@ -169,6 +208,17 @@ static int parse(int argc, char **argv, struct args *a, bool *done)
 		case 'p': a->pubkey = optarg; break;
 		case OPT_KEY_ID: a->key_id = optarg; break;
 		case OPT_KEYS: a->pack.keys = optarg; a->pack_only = true; break;
+		case OPT_FRAME_SIZE:
+			if (!cli_parse_size(optarg, &a->pack.frame_size))
+				return cli_usage_error(synopsis, "frame size '%s' is not a size", optarg);
+			a->pack_only = true;
+			break;
+		case OPT_LAYERS:
+			if (!parse_layers(optarg, &a->pack.layers))
+				return cli_usage_error(synopsis, "layers '%s' is not text, media or text,media", optarg);
+			a->pack_only = true;
+			break;
+		case OPT_BASE: a->pack.base = optarg; a->pack_only = true; break;
 		case OPT_FIRST:
 		case OPT_LAST:
 			if (!cli_parse_uint(optarg, c == OPT_FIRST ? 1 : 0, (1ull << 53) - 1, &n))
@@ -423,12 +473,28 @@ static int pack(struct args *a)
 		status = cli_fail(ctx);
 		goto out;
 	}
-	cli_note(1, "packed '%s': channel %s, edition %llu, %llu files (%llu stored), %llu -> %llu bytes, key %s%s%s",
-		 a->output, a->pack.channel, (unsigned long long)st.edition,
-		 (unsigned long long)st.files, (unsigned long long)st.stored,
-		 (unsigned long long)st.input_bytes, (unsigned long long)st.output_bytes,
-		 folio_seckey_id(key), a->pack.keys != NULL ? ", key list " : "",
-		 a->pack.keys != NULL ? a->pack.keys : "");
+	if (a->pack.layers == 0 && a->pack.base == NULL)
+		cli_note(1, "packed '%s': channel %s, edition %llu, %llu files (%llu stored), %llu -> %llu bytes, key %s%s%s",
+			 a->output, a->pack.channel, (unsigned long long)st.edition,
+			 (unsigned long long)st.files, (unsigned long long)st.stored,
+			 (unsigned long long)st.input_bytes, (unsigned long long)st.output_bytes,
+			 folio_seckey_id(key), a->pack.keys != NULL ? ", key list " : "",
+			 a->pack.keys != NULL ? a->pack.keys : "");
+	for (size_t i = 0; (a->pack.layers != 0 || a->pack.base != NULL) && i < st.nbundles; i++) {
+		const struct folio_pack_bundle_stats *b = &st.bundles[i];
+		char name[4096];
+		if (b->layer != NULL)
+			snprintf(name, sizeof(name), "%s.%s.folio", a->output, b->layer);
+		else
+			snprintf(name, sizeof(name), "%s", a->output);
+		cli_note(1, "packed '%s': channel %s, edition %llu, %s, %llu files in the edition, %llu contents carried whole, %llu as patches, %llu left to the base, %llu bytes, key %s%s%s",
+			 name, a->pack.channel, (unsigned long long)st.edition,
+			 b->layer != NULL ? b->layer : "every layer", (unsigned long long)st.files,
+			 (unsigned long long)b->whole, (unsigned long long)b->patches,
+			 (unsigned long long)b->in_base, (unsigned long long)b->bytes,
+			 folio_seckey_id(key), a->pack.keys != NULL ? ", key list " : "",
+			 a->pack.keys != NULL ? a->pack.keys : "");
+	}
 	print_reader_summary(a, &st);
 out:
 	folio_seckey_free(key);
