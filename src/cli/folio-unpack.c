@@ -12,14 +12,14 @@
 #include "cli.h"
 
 static const char synopsis[] =
-	"usage: folio-unpack verify BUNDLE -p PUBKEY [-c CHANNEL]\n"
+	"usage: folio-unpack verify BUNDLE -p PUBKEY [-c CHANNEL] [--base EDITION-DIR]...\n"
 	"       folio-unpack list BUNDLE -p PUBKEY [-c CHANNEL] [--json]\n"
 	"       folio-unpack unpack BUNDLE -p PUBKEY -C DEST [-c CHANNEL] [-f] [--partial]\n"
 	"                    [--base EDITION-DIR]...\n"
 	"       folio-unpack trust add CHANNEL ROOT.pub --library DIR [--force]\n"
 	"       folio-unpack trust remove CHANNEL --library DIR\n"
 	"       folio-unpack install BUNDLE --library DIR [-c CHANNEL] [--max-size SIZE]\n"
-	"                    [--future-margin DURATION] [--force]\n"
+	"                    [--future-margin DURATION] [--force] [--partial]\n"
 	"       folio-unpack install INDEX.parts|PART... [PART|DIR...] --library DIR [--partial]\n"
 	"                    [install options]\n"
 	"       folio-unpack parts INDEX.parts [PART|DIR...] (-p KEY.pub | --library DIR)\n"
