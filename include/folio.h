@@ -357,6 +357,12 @@ int folio_bundle_current(const folio_bundle *b);
  * copied.  Add sources before verify or unpack.  With FOLIO_FORCE, a dest
  * holding an edition of the same channel is a source itself. */
 FOLIO_WUR int folio_bundle_add_source(folio_bundle *b, const char *dir);
+/* folio_bundle_open() with sources given from the start: a delta's
+ * manifest may itself be a patch against its base edition's, which a
+ * source then has to supply before anything can be verified. */
+FOLIO_WUR int folio_bundle_open_with(folio_ctx *ctx, const char *path, const folio_pubkey *key,
+				     const char *channel, const char *const *sources,
+				     size_t nsources, folio_bundle **out);
 /* After verify or unpack: the files of the edition that neither the bundle
  * nor a source supplied, in manifest order.  Unpack accepts them missing
  * when they are all of the media layer (a text layer is a readable

@@ -22,8 +22,6 @@
 #define FOLIO_TITLE_MAX 512
 #define FOLIO_PACK_WINDOW_LOG 24     /* the packer never uses a larger window */
 #define FOLIO_FRAME_TARGET (8u << 20) /* a frame ends at the first entry boundary past this */
-#define FOLIO_BUNDLE_INFO_PATH ".folio/bundle.json" /* unsigned hint: base, layers */
-#define FOLIO_PATCH_DIR ".folio/patch"  /* .folio/patch/BASEHEX/PATH: a zstd patch */
 #define FOLIO_HASH_BYTES 32           /* BLAKE2b-256 */
 
 struct folio_ctx {
@@ -196,6 +194,10 @@ struct folio_open_opts {
 				   non-zero (the library's) also words the time
 				   refusals for a library */
 	int64_t future_margin;  /* seconds "created" may be past now; -1: 86400 */
+	/* Edition folders that may supply what a bundle does not carry, its
+	 * manifest's base included (folio_bundle_add_source()). */
+	const char *const *sources;
+	size_t nsources;
 };
 /* A signed head held in memory: the manifest and its signature, and a key
  * list and its signature (keys NULL when the manifest is signed by the root

@@ -1469,6 +1469,17 @@ int folio_library_install(folio_library *lib, const char *path,
 		.now_floor = floor > 0 ? floor : 1,
 		.future_margin = o->future_margin >= 0 ? o->future_margin : DEFAULT_MARGIN,
 	};
+	/* Editions kept here supply what a delta or a layer does not carry
+	 * (hashed again as they are copied), the incomplete edition itself
+	 * among them, and a delta's manifest's base. */
+	char **sources = calloc(s.n + 1, sizeof(*sources));
+	size_t nsources = 0;
+	for (size_t i = 0; sources != NULL && i < s.n; i++)
+		if (s.e[i].parsed && asprintf(&sources[nsources], "%s/%s/%llu", lib->dir, s.e[i].channel,
+					      (unsigned long long)s.e[i].number) >= 0)
+			nsources++;
+	oo.sources = (const char *const *)sources;
+	oo.nsources = nsources;
 	folio_bundle *b = NULL;
 	struct folio_keylist *stored = NULL;
 	lib->unknown_key[0] = '\0';
@@ -1579,25 +1590,10 @@ int folio_library_install(folio_library *lib, const char *path,
 		(void)folio_bundle_file(b, i, NULL, &size, NULL, NULL, NULL);
 		result->bytes += size;
 	}
-	/* Editions kept here supply what a delta or a layer does not carry
-	 * (hashed again as they are copied), the incomplete edition itself
-	 * among them. */
 	const struct edition *same = NULL;
-	for (size_t i = 0; i < s.n && rc == FOLIO_OK; i++) {
-		if (!s.e[i].parsed)
-			continue;
-		if (strcmp(s.e[i].channel, channel) == 0 && s.e[i].number == edition)
+	for (size_t i = 0; i < s.n; i++)
+		if (s.e[i].parsed && strcmp(s.e[i].channel, channel) == 0 && s.e[i].number == edition)
 			same = &s.e[i];
-		char *dir = NULL;
-		if (asprintf(&dir, "%s/%s/%llu", lib->dir, s.e[i].channel,
-			     (unsigned long long)s.e[i].number) < 0)
-			rc = folio_fail_errno(lib->ctx, ENOMEM, "cannot install '%s'", path);
-		else if (folio_bundle_add_source(b, dir) != FOLIO_OK)
-			folio_clear_error(lib->ctx); /* unreadable: not a source, not a failure */
-		free(dir);
-	}
-	if (rc != FOLIO_OK)
-		goto out;
 	bool complete = same == NULL || (same->missing == 0 && same->problem[0] == '\0');
 	if (edition == rollback && !o->force && complete) {
 		/* still verified in full: a damaged copy is refused, not waved through */
@@ -1715,6 +1711,9 @@ out:
 	folio_keylist_free(stored);
 	folio_bundle_free(b);
 	scan_free(&s);
+	for (size_t i = 0; i < nsources; i++)
+		free(sources[i]);
+	free(sources);
 	return rc;
 }
 

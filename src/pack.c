@@ -403,6 +403,8 @@ struct base {
 	const struct folio_file **by_path;    /* and by path */
 	int dirfd;                   /* the base edition's files; -1: none */
 	struct folio_work work;      /* where a base bundle was unpacked */
+	char *json;                  /* its manifest's bytes: the new one is a patch */
+	size_t json_len;
 };
 
 static int compare_content(const void *a, const void *b)
@@ -446,6 +448,8 @@ static void base_release(struct base *b)
 	}
 	free(b->by_content);
 	free(b->by_path);
+	free(b->json);
+	b->json = NULL;
 	b->by_content = b->by_path = NULL;
 	folio_manifest_release(&b->m);
 }
@@ -484,7 +488,8 @@ static int base_from_folder(folio_ctx *ctx, const struct folio_pack_options *o, 
 		rc = folio_read_small_file(ctx, path, ctx->limits[FOLIO_LIMIT_MANIFEST_SIZE], &json, &len);
 	if (rc == FOLIO_OK)
 		rc = folio_manifest_decode(ctx, path, json, len, &b->m);
-	free(json);
+	b->json = json;
+	b->json_len = len;
 	free(path);
 	if (rc == FOLIO_OK)
 		rc = base_check(ctx, o, b);
@@ -508,6 +513,12 @@ static int base_from_bundle(folio_ctx *ctx, const struct folio_pack_options *o,
 		size_t len;
 		const char *json = folio_bundle_manifest_json(bundle, &len);
 		rc = folio_manifest_decode(ctx, b->name, json, len, &b->m);
+		if (rc == FOLIO_OK && (b->json = malloc(len + 1)) == NULL)
+			rc = folio_fail_errno(ctx, ENOMEM, "cannot read base '%s'", b->name);
+		if (rc == FOLIO_OK) {
+			memcpy(b->json, json, len);
+			b->json_len = len;
+		}
 	}
 	if (rc == FOLIO_OK)
 		rc = base_check(ctx, o, b);
@@ -700,12 +711,12 @@ static int tar_content_entry(struct packer *p, const int dirs[2], const struct f
 		rc = make_patch(p, f->path, old, bf->size, now.data, f->size, alone_len, &patch,
 				&patch_len);
 	if (rc == FOLIO_OK && patch_len > 0) {
-		size_t size = sizeof(FOLIO_PATCH_DIR "/") + 2 * FOLIO_HASH_BYTES + 1 + strlen(f->path);
+		size_t size = sizeof(FOLIO_PATCH_PREFIX) + 2 * FOLIO_HASH_BYTES + 1 + strlen(f->path);
 		char *name = malloc(size);
 		if (name == NULL) {
 			rc = folio_fail_errno(ctx, ENOMEM, "cannot pack '%s/%s'", p->src, f->path);
 		} else {
-			snprintf(name, size, "%s/%s/%s", FOLIO_PATCH_DIR, bf->hex, f->path);
+			snprintf(name, size, FOLIO_PATCH_PREFIX "%s/%s", bf->hex, f->path);
 			rc = tar_memory_entry(p, name, (const char *)patch, patch_len, false);
 			*patched = true;
 			free(name);
@@ -717,6 +728,35 @@ static int tar_content_entry(struct packer *p, const int dirs[2], const struct f
 	free(alone);
 	free(now.data);
 	free(old);
+	return rc;
+}
+
+/* Entry 1: the manifest, or in a delta a patch of it against the base's
+ * manifest (most of an edition's metadata is the same from day to day). */
+static int manifest_entry(struct packer *p, const char *manifest, size_t len)
+{
+	const struct base *b = p->base;
+	uint64_t limit_log = p->ctx->limits[FOLIO_LIMIT_WINDOW_LOG];
+	if (limit_log > FOLIO_PACK_WINDOW_LOG)
+		limit_log = FOLIO_PACK_WINDOW_LOG;
+	if (b == NULL || b->json == NULL || b->json_len + len > ((uint64_t)1 << limit_log))
+		return tar_memory_entry(p, FOLIO_MANIFEST_PATH, manifest, len, false);
+	uint8_t *patch = NULL;
+	size_t patch_len = 0;
+	int rc = make_patch(p, FOLIO_MANIFEST_PATH, (const uint8_t *)b->json, b->json_len,
+			    (const uint8_t *)manifest, len, len, &patch, &patch_len);
+	if (rc != FOLIO_OK || patch_len == 0) {
+		free(patch);
+		return rc != FOLIO_OK ? rc : tar_memory_entry(p, FOLIO_MANIFEST_PATH, manifest, len, false);
+	}
+	uint8_t hash[FOLIO_HASH_BYTES];
+	char name[sizeof(FOLIO_PATCH_PREFIX) + 2 * FOLIO_HASH_BYTES + sizeof("/" FOLIO_MANIFEST_PATH)];
+	crypto_generichash(hash, sizeof(hash), (const uint8_t *)b->json, b->json_len, NULL, 0);
+	memcpy(name, FOLIO_PATCH_PREFIX, strlen(FOLIO_PATCH_PREFIX));
+	folio_hex(name + strlen(FOLIO_PATCH_PREFIX), hash, sizeof(hash));
+	strcat(name, "/" FOLIO_MANIFEST_PATH);
+	rc = tar_memory_entry(p, name, (const char *)patch, patch_len, false);
+	free(patch);
 	return rc;
 }
 
@@ -798,7 +838,7 @@ static int write_bundle(struct packer *p, const int dirs[2], const struct folio_
 	 * and what the bundle carries when it is not all of the edition. */
 	bool info = out->info != NULL;
 	p->in_head = true;
-	rc = tar_memory_entry(p, FOLIO_MANIFEST_PATH, manifest, manifest_len, false);
+	rc = manifest_entry(p, manifest, manifest_len);
 	if (rc == FOLIO_OK)
 		rc = tar_memory_entry(p, FOLIO_SIGNATURE_PATH, sig, sig_len, keys == NULL && !info);
 	if (rc == FOLIO_OK && keys != NULL) {

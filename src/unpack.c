@@ -45,6 +45,9 @@ struct source {
 	int fd;
 	char *dir;
 	struct folio_manifest m;
+	char *json;         /* its manifest's bytes, and their hash: the base of a */
+	size_t json_len;    /* delta's manifest */
+	uint8_t mhash[FOLIO_HASH_BYTES];
 };
 
 /* One file a source holds, for lookup by content. */
@@ -284,7 +287,26 @@ static int take_header(folio_bundle *b, struct archive_entry **e)
 	return b->peek.r;
 }
 
-static int next_header(folio_bundle *b, struct archive_entry **e, const char *expect)
+/* The PATH a patch entry's name .folio/patch/BASEHEX/PATH names, with
+ * BASEHEX copied to hex; NULL when name is not one. */
+static const char *patch_target(const char *name, char hex[2 * FOLIO_HASH_BYTES + 1])
+{
+	size_t plen = strlen(FOLIO_PATCH_PREFIX);
+	if (strncmp(name, FOLIO_PATCH_PREFIX, plen) != 0)
+		return NULL;
+	const char *p = name + plen;
+	if (strspn(p, "0123456789abcdef") != 2 * FOLIO_HASH_BYTES || p[2 * FOLIO_HASH_BYTES] != '/')
+		return NULL;
+	memcpy(hex, p, 2 * FOLIO_HASH_BYTES);
+	hex[2 * FOLIO_HASH_BYTES] = '\0';
+	return p + 2 * FOLIO_HASH_BYTES + 1;
+}
+
+/* The next header, which must be a regular file named expect, or, when
+ * hex is not NULL, a patch of expect (its base's hash then in hex; else
+ * hex is ""). */
+static int next_header(folio_bundle *b, struct archive_entry **e, const char *expect,
+		       char hex[2 * FOLIO_HASH_BYTES + 1])
 {
 	int r = take_header(b, e);
 	if (r == ARCHIVE_EOF) {
@@ -299,8 +321,13 @@ static int next_header(folio_bundle *b, struct archive_entry **e, const char *ex
 		return reject(b, "entry where '%s' belongs is not a regular file", expect);
 	if (archive_entry_sparse_count(*e) > 0)
 		return reject(b, "sparse entry where '%s' belongs", expect);
-	const char *path = archive_entry_pathname_utf8(*e);
-	if (path == NULL || strcmp(path, expect) != 0)
+	const char *path = archive_entry_pathname_utf8(*e), *target;
+	if (hex != NULL)
+		hex[0] = '\0';
+	if (path != NULL && hex != NULL && strcmp(path, expect) != 0 &&
+	    ((target = patch_target(path, hex)) == NULL || strcmp(target, expect) != 0))
+		hex[0] = '\0';
+	if (path == NULL || (strcmp(path, expect) != 0 && (hex == NULL || hex[0] == '\0')))
 		return reject(b, "unexpected entry where '%s' belongs", expect);
 	if (!archive_entry_size_is_set(*e) || archive_entry_size(*e) < 0)
 		return reject(b, "entry '%s' has no size", expect);
@@ -308,10 +335,10 @@ static int next_header(folio_bundle *b, struct archive_entry **e, const char *ex
 }
 
 static int read_small_entry(folio_bundle *b, const char *expect, size_t max,
-			    char **out, size_t *len)
+			    char **out, size_t *len, char hex[2 * FOLIO_HASH_BYTES + 1])
 {
 	struct archive_entry *e;
-	int rc = next_header(b, &e, expect);
+	int rc = next_header(b, &e, expect, hex);
 	if (rc != FOLIO_OK)
 		return rc;
 	la_int64_t size = archive_entry_size(e);
@@ -589,6 +616,107 @@ static int parse_info(folio_bundle *b)
 	return FOLIO_OK;
 }
 
+/* A patch: one zstd frame as folio writes it that decodes, with base as
+ * its reference prefix (RFC 8878 3.1.1; zstd --patch-from), to at most cap
+ * bytes; *out malloc'd. */
+static int decode_patch(folio_bundle *b, const char *path, const uint8_t *patch, size_t size,
+			const uint8_t *base, size_t base_len, uint64_t cap, uint8_t **out, size_t *out_len)
+{
+	*out = NULL;
+	if (size < 6 || patch[0] != 0x28 || patch[1] != 0xb5 || patch[2] != 0x2f || patch[3] != 0xfd ||
+	    !canonical_frame_header(patch[4], patch[5]))
+		return reject(b, "the patch for '%s' is not a zstd frame as folio writes it", path);
+	if (b->pdctx == NULL && (b->pdctx = ZSTD_createDCtx()) == NULL)
+		return folio_fail_errno(b->ctx, ENOMEM, "cannot verify '%s'", b->name);
+	uint8_t *buf = malloc(cap + 1);
+	if (buf == NULL)
+		return folio_fail_errno(b->ctx, ENOMEM, "cannot verify '%s'", b->name);
+	ZSTD_DCtx_reset(b->pdctx, ZSTD_reset_session_and_parameters);
+	size_t r = ZSTD_DCtx_setParameter(b->pdctx, ZSTD_d_windowLogMax,
+					  (int)b->ctx->limits[FOLIO_LIMIT_WINDOW_LOG]);
+#ifdef FOLIO_FUZZING
+	ZSTD_DCtx_setParameter(b->pdctx, ZSTD_d_forceIgnoreChecksum, ZSTD_d_ignoreChecksum);
+#endif
+	if (!ZSTD_isError(r))
+		r = ZSTD_DCtx_refPrefix(b->pdctx, base, base_len);
+	ZSTD_inBuffer in = {patch, size, 0};
+	ZSTD_outBuffer o = {buf, cap + 1, 0};
+	while (!ZSTD_isError(r) && in.pos < in.size && o.pos < o.size) {
+		r = ZSTD_decompressStream(b->pdctx, &o, &in);
+		if (r == 0)
+			break;
+	}
+	int rc = FOLIO_OK;
+	if (ZSTD_isError(r))
+		rc = reject(b, "the patch for '%s' does not decode: %s", path, ZSTD_getErrorName(r));
+	else if (r != 0 || in.pos != in.size || o.pos > cap)
+		rc = reject(b, "the patch for '%s' does not decode to one whole frame within its size", path);
+	if (rc != FOLIO_OK) {
+		free(buf);
+		return rc;
+	}
+	*out = buf;
+	*out_len = o.pos;
+	return FOLIO_OK;
+}
+
+/* Entry 1: the manifest, or in a delta a patch of it against the base
+ * edition's manifest, which a source holds; decoded here and then
+ * verified like any manifest.  A patch whose base is not at hand leaves
+ * b->manifest NULL (no_manifest_base says so once the head is read). */
+static int read_manifest(folio_bundle *b)
+{
+	uint64_t max = b->ctx->limits[FOLIO_LIMIT_MANIFEST_SIZE];
+	char hex[2 * FOLIO_HASH_BYTES + 1];
+	char *data;
+	size_t len;
+	int rc = read_small_entry(b, FOLIO_MANIFEST_PATH, ZSTD_compressBound((size_t)max) + 32, &data,
+				  &len, hex);
+	if (rc != FOLIO_OK)
+		return rc;
+	if (hex[0] == '\0') {
+		if (len > max) {
+			free(data);
+			return reject(b, "'" FOLIO_MANIFEST_PATH "' is larger than its limit");
+		}
+		b->manifest = data;
+		b->manifest_len = len;
+		return FOLIO_OK;
+	}
+	uint8_t want[FOLIO_HASH_BYTES];
+	(void)folio_unhex(want, sizeof(want), hex);
+	for (size_t i = 0; i < b->nsrc; i++)
+		if (sodium_memcmp(b->src[i].mhash, want, sizeof(want)) == 0) {
+			uint8_t *out;
+			size_t out_len;
+			rc = decode_patch(b, FOLIO_MANIFEST_PATH, (const uint8_t *)data, len,
+					  (const uint8_t *)b->src[i].json, b->src[i].json_len, max, &out, &out_len);
+			free(data);
+			if (rc == FOLIO_OK) {
+				b->manifest = (char *)out;
+				b->manifest_len = out_len;
+			}
+			return rc;
+		}
+	free(data);
+	return FOLIO_OK;
+}
+
+/* A delta whose manifest is a patch against a manifest no source has:
+ * nothing can be verified.  The bundle's description (unsigned) says
+ * which edition it needs. */
+static int no_manifest_base(folio_bundle *b)
+{
+	json_t *j = b->info ? json_loadb(b->info, b->info_len, 0, NULL) : NULL;
+	json_t *v = json_object_get(j, "base");
+	char which[64] = "the edition it was made against";
+	if (json_is_integer(v) && json_integer_value(v) > 0)
+		snprintf(which, sizeof(which), "edition %lld", (long long)json_integer_value(v));
+	json_decref(j);
+	return reject(b, "it is a delta against %s, whose manifest it patches, and that edition is "
+		      "not here: install %s first (or unpack with --base and its folder)", which, which);
+}
+
 static int open_head(folio_bundle *b, const struct folio_open_opts *o)
 {
 	folio_ctx *ctx = b->ctx;
@@ -618,20 +746,19 @@ static int open_head(folio_bundle *b, const struct folio_open_opts *o)
 	if (rc != FOLIO_OK)
 		return rc;
 
-	rc = read_small_entry(b, FOLIO_MANIFEST_PATH, ctx->limits[FOLIO_LIMIT_MANIFEST_SIZE],
-			      &b->manifest, &b->manifest_len);
+	rc = read_manifest(b);
 	if (rc == FOLIO_OK)
-		rc = read_small_entry(b, FOLIO_SIGNATURE_PATH, FOLIO_SIGNATURE_MAX, &b->sig, &b->sig_len);
+		rc = read_small_entry(b, FOLIO_SIGNATURE_PATH, FOLIO_SIGNATURE_MAX, &b->sig, &b->sig_len, NULL);
 	/* Entries 3 and 4 may be a key list and its signature. */
 	char *keys = NULL, *keys_sig = NULL;
 	size_t keys_len = 0, keys_sig_len = 0;
 	if (rc == FOLIO_OK) {
 		peek_header(b);
 		if (peeked(b, FOLIO_KEYS_PATH))
-			rc = read_small_entry(b, FOLIO_KEYS_PATH, FOLIO_KEYS_MAX, &keys, &keys_len);
+			rc = read_small_entry(b, FOLIO_KEYS_PATH, FOLIO_KEYS_MAX, &keys, &keys_len, NULL);
 		if (rc == FOLIO_OK && keys != NULL) {
 			rc = read_small_entry(b, FOLIO_KEYS_SIGNATURE_PATH, FOLIO_SIGNATURE_MAX,
-					      &keys_sig, &keys_sig_len);
+					      &keys_sig, &keys_sig_len, NULL);
 			if (rc == FOLIO_OK)
 				peek_header(b);
 		}
@@ -640,10 +767,12 @@ static int open_head(folio_bundle *b, const struct folio_open_opts *o)
 	 * only as a hint once the head verified. */
 	if (rc == FOLIO_OK && peeked(b, FOLIO_BUNDLE_INFO_PATH)) {
 		rc = read_small_entry(b, FOLIO_BUNDLE_INFO_PATH, FOLIO_BUNDLE_INFO_MAX, &b->info,
-				      &b->info_len);
+				      &b->info_len, NULL);
 		if (rc == FOLIO_OK)
 			peek_header(b);
 	}
+	if (rc == FOLIO_OK && b->manifest == NULL)
+		rc = no_manifest_base(b);
 	if (rc == FOLIO_OK)
 		rc = verify_head(b, o, keys, keys_len, keys_sig, keys_sig_len);
 	if (rc == FOLIO_OK && b->info != NULL)
@@ -659,6 +788,15 @@ int folio_bundle_open(folio_ctx *ctx, const char *path, const folio_pubkey *key,
 		      const char *channel, folio_bundle **out)
 {
 	struct folio_open_opts o = {.key = key, .channel = channel, .future_margin = -1};
+	return folio_bundle_open_opts(ctx, path, &o, out);
+}
+
+int folio_bundle_open_with(folio_ctx *ctx, const char *path, const folio_pubkey *key,
+			   const char *channel, const char *const *sources, size_t nsources,
+			   folio_bundle **out)
+{
+	struct folio_open_opts o = {.key = key, .channel = channel, .future_margin = -1,
+				    .sources = sources, .nsources = nsources};
 	return folio_bundle_open_opts(ctx, path, &o, out);
 }
 
@@ -695,6 +833,8 @@ int folio_bundle_open_opts(folio_ctx *ctx, const char *path, const struct folio_
 	}
 	if (b->fd < 0)
 		rc = folio_fail_errno(ctx, errno, "cannot open '%s'", path);
+	for (size_t i = 0; i < o->nsources && rc == FOLIO_OK; i++)
+		rc = folio_bundle_add_source(b, o->sources[i]);
 	if (rc == FOLIO_OK) {
 		locale_t previous = folio_utf8_begin(ctx);
 		rc = open_head(b, o);
@@ -730,6 +870,7 @@ void folio_bundle_free(folio_bundle *b)
 	for (size_t i = 0; i < b->nsrc; i++) {
 		close(b->src[i].fd);
 		free(b->src[i].dir);
+		free(b->src[i].json);
 		folio_manifest_release(&b->src[i].m);
 	}
 	free(b->src);
@@ -988,6 +1129,9 @@ static int compare_have(const void *x, const void *y)
 int folio_bundle_add_source(folio_bundle *b, const char *dir)
 {
 	folio_clear_error(b->ctx);
+	for (size_t i = 0; i < b->nsrc; i++)
+		if (strcmp(b->src[i].dir, dir) == 0)
+			return FOLIO_OK;
 	struct source *p = realloc(b->src, (b->nsrc + 1) * sizeof(*p));
 	if (p == NULL)
 		return folio_fail_errno(b->ctx, ENOMEM, "cannot read '%s'", dir);
@@ -1011,14 +1155,17 @@ int folio_bundle_add_source(folio_bundle *b, const char *dir)
 	struct have *h = NULL;
 	if (rc == FOLIO_OK && (h = realloc(b->have, (b->nhave + src->m.nfiles + 1) * sizeof(*h))) == NULL)
 		rc = folio_fail_errno(b->ctx, ENOMEM, "cannot read '%s'", dir);
-	free(json);
 	free(path);
 	if (rc != FOLIO_OK) {
+		free(json);
 		close(src->fd);
 		free(src->dir);
 		folio_manifest_release(&src->m);
 		return rc;
 	}
+	src->json = json;
+	src->json_len = len;
+	crypto_generichash(src->mhash, sizeof(src->mhash), (const uint8_t *)json, len, NULL, 0);
 	b->have = h;
 	for (size_t i = 0; i < src->m.nfiles; i++)
 		if (src->m.files[i].same_as == i)
@@ -1166,37 +1313,13 @@ static int take_patch(folio_bundle *b, struct staging *s, const struct folio_fil
 		}
 		got += (size_t)n;
 	}
-	size_t base_len = 0;
+	size_t base_len = 0, out_len = 0;
 	if (rc == FOLIO_OK && (base = content_bytes(b, s, hex, &base_len)) == NULL)
 		goto out; /* no base: the content stays missing */
-	if (rc == FOLIO_OK && (size < 6 || patch[0] != 0x28 || patch[1] != 0xb5 || patch[2] != 0x2f ||
-			       patch[3] != 0xfd || !canonical_frame_header(patch[4], patch[5])))
-		rc = reject(b, "the patch for '%s' is not a zstd frame as folio writes it", f->path);
-	if (rc == FOLIO_OK && b->pdctx == NULL && (b->pdctx = ZSTD_createDCtx()) == NULL)
-		rc = folio_fail_errno(b->ctx, ENOMEM, "cannot verify '%s'", b->name);
-	if (rc == FOLIO_OK && (out = malloc(f->size + 1)) == NULL)
-		rc = folio_fail_errno(b->ctx, ENOMEM, "cannot verify '%s'", b->name);
-	if (rc == FOLIO_OK) {
-		ZSTD_DCtx_reset(b->pdctx, ZSTD_reset_session_and_parameters);
-		size_t r = ZSTD_DCtx_setParameter(b->pdctx, ZSTD_d_windowLogMax,
-						  (int)b->ctx->limits[FOLIO_LIMIT_WINDOW_LOG]);
-#ifdef FOLIO_FUZZING
-		ZSTD_DCtx_setParameter(b->pdctx, ZSTD_d_forceIgnoreChecksum, ZSTD_d_ignoreChecksum);
-#endif
-		if (!ZSTD_isError(r))
-			r = ZSTD_DCtx_refPrefix(b->pdctx, base, base_len);
-		ZSTD_inBuffer in = {patch, size, 0};
-		ZSTD_outBuffer o = {out, f->size + 1, 0};
-		while (!ZSTD_isError(r) && in.pos < in.size && o.pos < o.size) {
-			r = ZSTD_decompressStream(b->pdctx, &o, &in);
-			if (r == 0)
-				break;
-		}
-		if (ZSTD_isError(r))
-			rc = reject(b, "the patch for '%s' does not decode: %s", f->path, ZSTD_getErrorName(r));
-		else if (r != 0 || in.pos != in.size || o.pos != f->size)
-			rc = reject(b, "the patch for '%s' does not decode to the declared size", f->path);
-	}
+	if (rc == FOLIO_OK)
+		rc = decode_patch(b, f->path, patch, size, base, base_len, f->size, &out, &out_len);
+	if (rc == FOLIO_OK && out_len != f->size)
+		rc = reject(b, "the patch for '%s' does not decode to the declared size", f->path);
 	uint8_t hash[FOLIO_HASH_BYTES];
 	if (rc == FOLIO_OK) {
 		crypto_generichash(hash, sizeof(hash), out, f->size, NULL, 0);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -311,15 +312,21 @@ static int run(const char *cmd, struct args *a)
 		return status;
 	}
 	int rc = folio_pubkey_load(ctx, a->pubkey, &key);
+	/* the --base folders, and a DEST that holds an edition: a delta's
+	 * manifest may be a patch against one of theirs */
+	const char *sources[sizeof(a->base) / sizeof(a->base[0]) + 1];
+	size_t nsources = a->nbase;
+	memcpy(sources, a->base, a->nbase * sizeof(*sources));
+	char *dest_manifest = NULL;
+	if (a->force && a->dest != NULL && asprintf(&dest_manifest, "%s/.folio/manifest.json", a->dest) >= 0 &&
+	    access(dest_manifest, F_OK) == 0)
+		sources[nsources++] = a->dest;
+	free(dest_manifest);
 	if (rc == FOLIO_OK)
-		rc = folio_bundle_open(ctx, a->bundle, key, a->channel, &b);
+		rc = folio_bundle_open_with(ctx, a->bundle, key, a->channel, sources, nsources, &b);
 	if (rc == FOLIO_OK) {
 		if (strcmp(cmd, "list") == 0)
 			print_list(b, a->json);
-		for (size_t i = 0; i < a->nbase && rc == FOLIO_OK; i++)
-			rc = folio_bundle_add_source(b, a->base[i]);
-		if (rc != FOLIO_OK || strcmp(cmd, "list") == 0)
-			;
 		else if (strcmp(cmd, "verify") == 0)
 			rc = folio_bundle_verify(b);
 		else

@@ -50,17 +50,30 @@ pack day2 -e 2 -o dtext --base ed1 --layers text
 # ---- the same signed head in every bundle ----
 tar --zstd -xOf d2.folio .folio/manifest.json >manifest.json || fail "no manifest in d2.folio"
 tar --zstd -xOf d2.folio .folio/manifest.json.minisig >manifest.sig || fail "no signature in d2.folio"
-for b in d2.text.folio d2.media.folio delta.folio delta-dir.folio dl.text.folio dl.media.folio \
-	frames.folio dtext.text.folio; do
+for b in d2.text.folio d2.media.folio frames.folio; do
 	tar --zstd -xOf "$b" .folio/manifest.json | cmp -s - manifest.json ||
 		fail "$b carries another manifest than the full bundle"
+done
+# A delta carries its manifest as a zstd patch against the base's: stock
+# zstd, given the base's manifest, turns it back into the same signed bytes.
+tar --zstd -xOf d1.folio .folio/manifest.json >base.json || fail "no manifest in d1.folio"
+base_hash=$(b2sum -l 256 base.json | cut -d' ' -f1)
+for b in delta.folio delta-dir.folio dl.text.folio dl.media.folio dtext.text.folio; do
+	tar --zstd -xOf "$b" ".folio/patch/$base_hash/.folio/manifest.json" >mpatch ||
+		fail "$b does not carry its manifest as a patch against the base's"
+	zstd -q -d --patch-from=base.json -c mpatch | cmp -s - manifest.json ||
+		fail "$b's manifest patch does not give the full bundle's manifest"
+	[ "$(stat -c %s mpatch)" -lt "$(zstd -q -19 -c manifest.json | wc -c)" ] ||
+		fail "$b's manifest patch is no smaller than the manifest compressed"
+done
+for b in d2.text.folio d2.media.folio delta.folio delta-dir.folio dl.text.folio dl.media.folio \
+	frames.folio dtext.text.folio; do
 	tar --zstd -xOf "$b" .folio/manifest.json.minisig | cmp -s - manifest.sig ||
 		fail "$b carries another signature than the full bundle"
 done
 expect_status 0 "$UNPACK" verify d2.folio -p key.pub
 
 # ---- what each bundle should hold, from the manifest and the base's ----
-tar --zstd -xOf d1.folio .folio/manifest.json >base.json || fail "no manifest in d1.folio"
 # expected LAYER BASE: the entries, in order, of a bundle of LAYER ("all",
 # "text", "media") against the base manifest BASE ("-": none).
 expected() {
@@ -73,7 +86,12 @@ if base != "-":
     b = json.load(open(base, encoding="utf-8"))
     have = {(f["size"], f["blake2b"]) for f in b["files"]}
     at = {f["path"]: f for f in b["files"]}
-print(".folio/manifest.json")
+import hashlib
+if base != "-":
+    print(".folio/patch/%s/.folio/manifest.json"
+          % hashlib.blake2b(open(base, "rb").read(), digest_size=32).hexdigest())
+else:
+    print(".folio/manifest.json")
 print(".folio/manifest.json.minisig")
 if layer != "all" or base != "-":
     print(".folio/bundle.json")
@@ -167,6 +185,7 @@ mkdir x && tar --zstd -xf delta.folio -C x || fail "cannot extract delta.folio"
 npatch=0
 while IFS= read -r e; do
 	path=${e#.folio/patch/*/}
+	[ "$path" = .folio/manifest.json ] && continue # checked above
 	hex=${e#.folio/patch/}
 	hex=${hex%%/*}
 	[ "$(b2sum -l 256 "ed1/$path" | cut -d' ' -f1)" = "$hex" ] || fail "$e: the base's $path has another hash"
@@ -238,7 +257,7 @@ cmp -s <(zstd -dcq f64k.folio) <(zstd -dcq d2.folio) || fail "--frame-size 64K c
 for k in root day; do expect_status 0 "$PACK" keygen -o $k --unencrypted -q; done
 expect_status 0 "$PACK" delegate -k root.key -p day.pub -c news -o news.keys -q
 expect_status 0 "$PACK" pack day2 -k day.key -c news -e 2 -o keyed --keys news.keys --base ed1 --layers text -q
-[ "$(tar --zstd -tf keyed.text.folio | head -n 5 | tr '\n' ' ')" = ".folio/manifest.json .folio/manifest.json.minisig .folio/keys.json .folio/keys.json.minisig .folio/bundle.json " ] ||
+[ "$(tar --zstd -tf keyed.text.folio | head -n 5 | tr '\n' ' ')" = ".folio/patch/$base_hash/.folio/manifest.json .folio/manifest.json.minisig .folio/keys.json .folio/keys.json.minisig .folio/bundle.json " ] ||
 	fail "with a key list, bundle.json is not entry 5: $(tar --zstd -tf keyed.text.folio | head -n 5 | tr '\n' ' ')"
 
 # ---- sizes: a corrected-typo day ----
