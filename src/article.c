@@ -1622,7 +1622,16 @@ static const char page_css[] =
 	"font-family:system-ui,\"Noto Naskh Arabic\",\"Noto Sans Arabic\",Tahoma,"
 	"\"DejaVu Sans\",sans-serif;color:#1d1d1b;background:#fdfcf8}"
 	"h1{line-height:1.3;margin:.4em 0}"
-	"img{max-width:100%;height:auto}"
+	"img{max-width:100%;height:auto;position:relative}"
+	/* A missing image (the text layer alone): a box of the image's shape
+	 * holding its alt text.  Width and height make the box; a broken image
+	 * would otherwise be a line of text.  ::after shows only when the
+	 * image is not drawn, so nothing covers one that loads. */
+	"img[width][height]{display:inline-block;vertical-align:bottom}"
+	"img[width][height]::after{content:attr(alt);position:absolute;top:0;left:0;"
+	"width:100%;height:100%;box-sizing:border-box;overflow:hidden;padding:.5em .8em;"
+	"border:1px solid #c9c5b9;background:#f1efe8;color:#66645e;font-size:.9em;"
+	"line-height:1.5;text-align:start;unicode-bidi:plaintext}"
 	"a{color:#0b57a4}"
 	"nav{font-size:.9em}"
 	".byline{color:#66645e;font-size:.92em}"
@@ -1633,7 +1642,8 @@ static const char page_css[] =
 	"table{border-collapse:collapse}th,td{border:1px solid #c9c5b9;padding:.2em .5em}"
 	"@media (prefers-color-scheme:dark){body{color:#e6e4de;background:#1a1a18}"
 	"a{color:#8ab4f8}.byline{color:#a19e95}pre{background:#262624}"
-	"blockquote{color:#c8c5bd;border-color:#55524b}}";
+	"blockquote{color:#c8c5bd;border-color:#55524b}"
+	"img[width][height]::after{background:#262624;border-color:#55524b;color:#a19e95}}";
 
 static void render_page(struct folio_buf *b, const struct folio_article *a,
 			const struct folio_render *r, const char *body, size_t body_len)
@@ -1684,6 +1694,63 @@ static void render_page(struct folio_buf *b, const struct folio_article *a,
 	}
 	folio_buf_addn(b, body, body_len);
 	folio_buf_add(b, "</article>\n</body>\n</html>\n");
+}
+
+/* md4c's HTML with width and height added to each image whose size the
+ * edition knows, so that a page whose images are missing (the text layer
+ * alone) keeps its layout and its placeholders their shape.  With raw HTML
+ * off, every "<img src=\"" is md4c's own, written as
+ * <img src="URL" alt="TEXT"[ title="TEXT"]>, "&<>\"" escaped in the values:
+ * the first '>' ends the tag. */
+static void add_image_sizes(struct job *j, const char *article, const struct folio_render *r,
+			    const char *html, size_t n, struct folio_buf *out)
+{
+	static const char img_open[] = "<img src=\"";
+	const char *p = html, *end = html + n;
+
+	while (p < end) {
+		const char *tag = memmem(p, (size_t)(end - p), img_open, sizeof img_open - 1);
+		const char *src = tag != NULL ? tag + sizeof img_open - 1 : NULL;
+		const char *quote = src != NULL ? memchr(src, '"', (size_t)(end - src)) : NULL;
+		const char *close = quote != NULL ? memchr(quote, '>', (size_t)(end - quote)) : NULL;
+		if (close == NULL) {
+			folio_buf_addn(out, p, (size_t)(end - p));
+			break;
+		}
+		folio_buf_addn(out, p, (size_t)(close - p));
+		p = close;
+		/* The URL as md4c escaped it: percent-encoded bytes (resolve_ref
+		 * decodes them), '&' and '\'' as references. */
+		struct folio_buf url = {0};
+		for (const char *c = src; c < quote; c++) {
+			if (*c == '&' && quote - c >= 5 && memcmp(c, "&amp;", 5) == 0) {
+				folio_buf_addc(&url, '&');
+				c += 4;
+			} else if (*c == '&' && quote - c >= 6 && memcmp(c, "&#x27;", 6) == 0) {
+				folio_buf_addc(&url, '\'');
+				c += 5;
+			} else {
+				folio_buf_addc(&url, *c);
+			}
+		}
+		folio_buf_addc(&url, '\0');
+		if (url.oom) {
+			j->oom = true;
+			free(url.p);
+			return;
+		}
+		char *path = resolve_ref(j, article, url.p);
+		unsigned w, h;
+		free(url.p);
+		if (path != NULL && r->image_size(r->image_size_arg, path, &w, &h)) {
+			folio_buf_add(out, " width=\"");
+			folio_buf_addu(out, w);
+			folio_buf_add(out, "\" height=\"");
+			folio_buf_addu(out, h);
+			folio_buf_addc(out, '"');
+		}
+		free(path);
+	}
 }
 
 /* The edition path of the page rendered from path. */
@@ -1799,8 +1866,17 @@ static void read_markdown(struct job *j, const char *s, size_t n,
 	}
 	if (doc != NULL)
 		xmlFreeDoc(doc);
+	struct folio_buf sized = {0};
+	if (r != NULL && r->image_size != NULL && !j->oom) {
+		add_image_sizes(j, a->path, r, shown, shown_len, &sized);
+		if (sized.oom)
+			j->oom = true;
+		shown = sized.p != NULL ? sized.p : "";
+		shown_len = sized.len;
+	}
 	if (!j->oom && a->title != NULL && a->dir != NULL)
 		render_page(page, a, r, shown, shown_len);
+	free(sized.p);
 out:
 	free(html.p);
 	front_matter_release(&fm);

@@ -375,6 +375,33 @@ static int prepare_image(struct edition *e, struct folio_file *f)
 	return rc;
 }
 
+/* The size of an image a rendered page shows, read once from its header
+ * when a page first asks.  A file that cannot be read or measured has no
+ * size: its <img> then has no width and height, and packing goes on (what
+ * is wrong with the file is reported where it is read for the bundle). */
+static bool image_size(void *arg, const char *path, unsigned *width, unsigned *height)
+{
+	struct edition *e = arg;
+	struct folio_file *f = find_file(e, path);
+	if (f == NULL || !folio_image_supported(f->type) || f->size > IMAGE_MAX)
+		return false;
+	if (!f->measured) {
+		uint8_t *data;
+		size_t len;
+		f->measured = true;
+		if (read_whole(e, f, &data, &len) == FOLIO_OK) {
+			if (folio_image_size(e->ctx, f->path, f->type, data, len, &f->width,
+					     &f->height) != FOLIO_OK)
+				f->width = f->height = 0;
+			free(data);
+		}
+		folio_clear_error(e->ctx);
+	}
+	*width = f->width;
+	*height = f->height;
+	return f->width > 0 && f->height > 0;
+}
+
 /* ---- articles -------------------------------------------------------------- */
 
 static struct folio_article *new_article(struct edition *e)
@@ -427,7 +454,8 @@ static int prepare_article(struct edition *e, size_t index, bool has_index)
 	}
 	const char *path = f->path; /* f moves when a file is added; its path does not */
 	char *name = join(e->src, path);
-	struct folio_render r = {.edition_title = e->m->title, .has_index = has_index, .name = name};
+	struct folio_render r = {.edition_title = e->m->title, .has_index = has_index, .name = name,
+				 .image_size = image_size, .image_size_arg = e};
 	char *page = NULL;
 	size_t page_len = 0;
 	rc = name == NULL ? folio_fail_errno(e->ctx, ENOMEM, "cannot pack '%s'", e->src)

@@ -293,6 +293,11 @@ struct folio_render {
 	const char *edition_title; /* for the link back to the edition page */
 	bool has_index;            /* the edition has a root index.html to link to */
 	const char *name;          /* the file in messages; NULL: its edition path */
+	/* The size in pixels of the image at an edition path, for the width
+	 * and height of the page's <img> tags: true and *width, *height when
+	 * known.  NULL: no sizes are written. */
+	bool (*image_size)(void *arg, const char *path, unsigned *width, unsigned *height);
+	void *image_size_arg;
 };
 
 /* Reads the article at edition path `path` (its kind from the extension:
@@ -333,6 +338,8 @@ struct folio_file {
 	char *origin;   /* path below the source tree, or a generated file's name
 			   in the work folder; NULL: path below the source tree */
 	bool generated; /* origin is in the work folder */
+	bool measured;  /* width and height were looked for */
+	unsigned width, height; /* an image's size in pixels as shown; 0: unknown */
 };
 
 struct folio_manifest {
@@ -471,6 +478,12 @@ int folio_image_clean(folio_ctx *ctx, const char *name, const char *type,
 int folio_image_shrink(folio_ctx *ctx, const char *name, const char *type,
 		       const uint8_t *data, size_t len, unsigned max_width,
 		       bool keep_metadata, uint8_t **out, size_t *out_len);
+
+/* The size in pixels of an image as a browser shows it (EXIF orientation
+ * applied), read from its header.  FOLIO_EREJECT when it is not a JPEG, PNG
+ * or WebP image of its type that libvips can read. */
+int folio_image_size(folio_ctx *ctx, const char *name, const char *type,
+		     const uint8_t *data, size_t len, unsigned *width, unsigned *height);
 
 /* A JPEG thumbnail at most width x height pixels, no metadata.
  * FOLIO_EREJECT when the image cannot be decoded. */

@@ -1058,6 +1058,21 @@ static int image_probe(folio_ctx *ctx, const char *verb, const char *name,
 	return FOLIO_OK;
 }
 
+int folio_image_size(folio_ctx *ctx, const char *name, const char *type,
+		     const uint8_t *data, size_t len, unsigned *width, unsigned *height)
+{
+	struct image_info info;
+
+	*width = 0;
+	*height = 0;
+	int rc = image_probe(ctx, "measure", name, type, data, len, &info);
+	if (rc == FOLIO_OK && info.width > 0 && info.height > 0) {
+		*width = (unsigned)info.width;
+		*height = (unsigned)info.height;
+	}
+	return rc;
+}
+
 /* A copy of libvips' g_malloc'd output in memory the caller frees with
  * free(). */
 static int take_output(folio_ctx *ctx, const char *verb, const char *name, void *buf,

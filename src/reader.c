@@ -19,6 +19,9 @@
 #define TOKEN_MAX 40
 /* "v" of the search index: search.js refuses a format it does not know. */
 #define INDEX_FORMAT 1
+/* CSS pixels of a card's thumbnail box, in its style and its width and
+ * height (edition.c makes thumbnails twice this, for dense screens). */
+#define THUMB_BOX "96"
 
 /* ---- UTF-8 ---------------------------------------------------------------- */
 
@@ -719,8 +722,15 @@ static const char page_css[] =
 	".article{overflow:hidden;padding:.8rem 0;border-bottom:1px solid #e3e3e3;text-align:start}"
 	".thumb{float:left;margin-right:.9rem}"
 	".article[dir=rtl] .thumb{float:right;margin-right:0;margin-left:.9rem}"
-	".thumb img{display:block;width:96px;height:96px;object-fit:cover;"
+	".thumb img{position:relative;display:block;width:" THUMB_BOX "px;height:" THUMB_BOX "px;"
+	"object-fit:cover;"
 	"border-radius:.25rem;background:#ddd}"
+	/* a missing thumbnail (the text layer alone): its alt text in the box;
+	 * ::after shows only when the image is not drawn */
+	".thumb img::after{content:attr(alt);position:absolute;top:0;left:0;width:100%;"
+	"height:100%;box-sizing:border-box;overflow:hidden;padding:.3rem .4rem;"
+	"border-radius:inherit;background:#e6e6e1;color:#555;font-size:.7rem;line-height:1.3;"
+	"text-align:start;unicode-bidi:plaintext}"
 	".article h3,.meta,.summary{overflow:hidden;margin:0}"
 	".article h3{font-size:1.1rem;line-height:1.35;margin-bottom:.2rem}"
 	".article-link{text-decoration:none}"
@@ -734,7 +744,8 @@ static const char page_css[] =
 	"body{color:#e4e4e4;background:#141414}a{color:#8fc1ff}"
 	"header{border-color:#e4e4e4}h2{border-color:#444}.article{border-color:#2c2c2c}"
 	".edition-date,.meta,#results-status,footer{color:#aaa}"
-	"#q{background:#222;border-color:#666}#search button{background:#333;border-color:#666}}";
+	"#q{background:#222;border-color:#666}#search button{background:#333;border-color:#666}"
+	".thumb img::after{background:#2c2c2c;color:#aaa}}";
 
 static void add_meta(struct folio_buf *b, const struct folio_article *a,
 		     const struct wording *w)
@@ -794,7 +805,12 @@ static void add_article(struct folio_buf *b, const struct folio_article *a)
 		buf_add_href(b, a->path);
 		folio_buf_add(b, "\" tabindex=\"-1\" aria-hidden=\"true\"><img src=\"");
 		buf_add_href(b, a->thumbnail);
-		folio_buf_add(b, "\" alt=\"\" loading=\"lazy\"></a>");
+		/* The title: what a missing thumbnail's box shows.  The size is
+		 * the box the style gives it (the thumbnail is cropped to it). */
+		folio_buf_add(b, "\" alt=\"");
+		buf_add_html(b, a->title);
+		folio_buf_add(b, "\" width=\"" THUMB_BOX "\" height=\"" THUMB_BOX
+			      "\" loading=\"lazy\"></a>");
 	}
 	folio_buf_add(b, "\n    <h3><a class=\"article-link\" href=\"");
 	buf_add_href(b, a->path);

@@ -4,7 +4,7 @@
 with the network made unusable.
 
     check-edition.py EDITION OUTDIR EXPECT.json [--fold-cases FILE] [--token-cases FILE]
-                     [--library DIR]
+                     [--library DIR] [--text-layer DIR]
     check-edition.py --expect-leak PAGE
 
 EXPECT.json (written by tests/browser/edition_expect.py):
@@ -25,6 +25,18 @@ DIR) in the same browser: its page DIR/index.html links every edition folder
 DIR/CHANNEL/EDITION, newest first within a channel, each link opens a page
 that exists, the newest edition's link opens its edition page, and the
 page's CSP blocks the network; a screenshot goes to OUTDIR/library.png.
+
+--text-layer DIR checks an unpacked edition whose media layer is missing
+(every file the manifest puts in layer "media" deleted, as when the text
+layer alone is installed): on its edition page and on each page folio
+rendered (manifest "source") that has an <img>, every image whose file is
+missing has naturalWidth 0, a non-empty alt, width and height attributes,
+and a box of their aspect ratio against the start side of its block (right
+in rtl); the page's placeholder style shows the alt text in that box
+(img::after content) and the screenshot shows it: the box is not the page's
+background and holds text.  The only console errors allowed are the missing
+files' own.  A screenshot of each page goes to OUTDIR/text-layer.png (the
+first rendered page with an image) and OUTDIR/text-layer-edition.png.
 
 --expect-leak PAGE is the negative control: PAGE makes requests to the
 network and has a script error; the run passes only if the network and the
@@ -495,6 +507,130 @@ def run_library(d, logs, library, outdir):
               % (d.current_url, h1, title))
 
 
+def text_layer_images(d):
+    """Every image of the page once each has finished (failed) loading, with
+    what the checks need; lazy ones are made eager first."""
+    d.execute_script("document.querySelectorAll('img').forEach(function (i) { i.loading = 'eager'; });")
+    try:
+        WebDriverWait(d, 5, poll_frequency=0.1).until(lambda d: d.execute_script(
+            "return Array.prototype.every.call(document.images, function (i) { return i.complete; });"))
+    except TimeoutException:
+        fail("images on %s never finish loading" % d.current_url)
+    return d.execute_script("""
+        return Array.prototype.map.call(document.images, function (i) {
+            var block = i.closest('p, li, figure, article, body'), r = i.getBoundingClientRect(),
+                b = block.getBoundingClientRect(), cs = getComputedStyle(block);
+            return {src: i.src, natural: i.naturalWidth, alt: i.getAttribute('alt'),
+                    w: i.getAttribute('width'), h: i.getAttribute('height'),
+                    box: [r.left, r.top, r.width, r.height],
+                    start: cs.direction === 'rtl'
+                        ? b.right - parseFloat(cs.paddingRight) - parseFloat(cs.borderRightWidth) - r.right
+                        : r.left - b.left - parseFloat(cs.paddingLeft) - parseFloat(cs.borderLeftWidth),
+                    direction: getComputedStyle(i).direction,
+                    after: getComputedStyle(i, '::after').content};
+        });""")
+
+
+def placeholder_pixels(d, index):
+    """(colours, box colour, text pixels) of image index as drawn: the box
+    scrolled into view and cut out of a viewport screenshot."""
+    import io
+    from PIL import Image
+    r = d.execute_script("""
+        var i = document.images[arguments[0]]; i.scrollIntoView({block: 'center'});
+        var r = i.getBoundingClientRect();
+        return [r.left, r.top, r.right, r.bottom, window.devicePixelRatio];""", index)
+    im = Image.open(io.BytesIO(d.get_screenshot_as_png())).convert("RGB")
+    k = r[4] or 1
+    # 2 CSS px in from each side: the border is the box, not its content.
+    crop = im.crop((int(r[0] * k) + 2, int(r[1] * k) + 2, int(r[2] * k) - 2, int(r[3] * k) - 2))
+    colours = crop.getcolors(maxcolors=1 << 20) or []
+    if not colours:
+        return 0, None, 0
+    box = max(colours)[1]
+    lum = lambda c: 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2]
+    text = sum(n for n, c in colours if abs(lum(c) - lum(box)) > 60)
+    return len(colours), box, text
+
+
+def check_text_layer_page(d, logs, path, what, edition, shot):
+    load(d, logs, file_url(path))
+    bg = d.execute_script("return getComputedStyle(document.body).backgroundColor")
+    bg = tuple(int(x) for x in re.findall(r"\d+", bg)[:3])
+    imgs = text_layer_images(d)
+    base = edition + "/"
+    missing = 0
+    for n, i in enumerate(imgs):
+        p = edition_path(i["src"], base)
+        if p is None or os.path.exists(os.path.join(edition, p)):
+            continue
+        missing += 1
+        name = "%s: <img> %s" % (what, p)
+        problems = []
+        if i["natural"] != 0:
+            problems.append("naturalWidth %s, want 0" % i["natural"])
+        if not i["alt"]:
+            problems.append("no alt text")
+        x, y, w, h = i["box"]
+        try:
+            ratio = int(i["w"]) / int(i["h"])
+        except (TypeError, ValueError, ZeroDivisionError):
+            ratio = None
+            problems.append("width/height attributes %r x %r" % (i["w"], i["h"]))
+        if w < 1 or h < 1:
+            problems.append("box %.1f x %.1f" % (w, h))
+        elif ratio is not None and abs(w / h - ratio) > 0.05 * ratio:
+            problems.append("box %.1f x %.1f (ratio %.3f), attributes %s x %s (ratio %.3f)"
+                            % (w, h, w / h, i["w"], i["h"], ratio))
+        if abs(i["start"]) > 1:
+            problems.append("%.1f px from the %s side of its block" %
+                            (i["start"], "right" if i["direction"] == "rtl" else "left"))
+        if i["after"] != json.dumps(i["alt"] or "", ensure_ascii=False):
+            problems.append("::after content is %s, want the alt text (the placeholder style is missing)"
+                            % i["after"])
+        if not problems:
+            ncol, box, text = placeholder_pixels(d, n)
+            if box is None or max(abs(a - b) for a, b in zip(box, bg)) < 4:
+                problems.append("no box drawn: its colour %s is the page's background %s" % (box, bg))
+            elif text < 20:
+                problems.append("no text drawn in the box (%d colours, %d text pixels)" % (ncol, text))
+        check(not problems, "%s: missing, a %dx%d placeholder (%s) showing its alt %r"
+              % (name, round(w), round(h), i["direction"], i["alt"]),
+              "%s: %s" % (name, "; ".join(problems)))
+    check(missing > 0, "%s shows %d images whose files are missing" % (what, missing),
+          "%s has no image whose file is missing: nothing checked" % what)
+    d.execute_script("window.scrollTo(0, 0)")
+    screenshot(d, shot)
+    return missing
+
+
+def run_text_layer(d, logs, edition, outdir):
+    """The text layer alone (see the module doc)."""
+    edition = os.path.abspath(edition)
+    with open(os.path.join(edition, ".folio", "manifest.json"), encoding="utf-8") as f:
+        m = json.load(f)
+    media = [x["path"] for x in m["files"] if x["layer"] == "media"]
+    gone = [p for p in media if not os.path.exists(os.path.join(edition, p))]
+    check(bool(media) and gone == media, "the text-layer edition lacks all %d media files" % len(media),
+          "the text-layer edition should lack every media file: %d of %d are gone" % (len(gone), len(media)))
+    check_text_layer_page(d, logs, os.path.join(edition, "index.html"), "index.html", edition,
+                          os.path.join(outdir, "text-layer-edition.png"))
+    rendered = [a["path"] for a in m.get("articles", []) if "source" in a]
+    with_img = [p for p in rendered
+                if "<img" in open(os.path.join(edition, p), encoding="utf-8").read()]
+    check(with_img, "rendered pages with images: %s" % with_img, "no rendered page has an <img>")
+    for k, p in enumerate(with_img):
+        check_text_layer_page(d, logs, os.path.join(edition, p), p, edition,
+                              os.path.join(outdir, "text-layer.png" if k == 0 else "text-layer-%d.png" % k))
+    # A missing file is a console error of its own; any other is not.
+    gone_urls = tuple(file_url(os.path.join(edition, p)) for p in gone)
+    logs.drain()
+    kept = [(lvl, msg) for lvl, msg in logs.console
+            if not (lvl == "SEVERE" and "ERR_FILE_NOT_FOUND" in msg and msg.startswith(gone_urls))]
+    print("note: %d console errors name the missing files" % (len(logs.console) - len(kept)))
+    logs.console = kept
+
+
 def case_parity(d, path, columns, exprs):
     """Runs folioSearch.fold, or .tokens and .indexed joined by spaces, over
     every case's first field and compares with the following fields.  (No
@@ -551,8 +687,10 @@ def report_network(logs, what):
 
 
 def main(argv):
-    o, exp = parse_checker_args(argv, __doc__,
-                                lambda p: p.add_argument("--library"))
+    def extra(p):
+        p.add_argument("--library")
+        p.add_argument("--text-layer")
+    o, exp = parse_checker_args(argv, __doc__, extra)
     leak, fold_cases, token_cases = o.leak, o.fold_cases, o.token_cases
     edition, outdir = getattr(o, "edition", None), getattr(o, "outdir", None)
 
@@ -594,6 +732,11 @@ def main(argv):
             # 6. and 7., over everything the checks above opened.
             report_network(logs, "the edition")
             report_console(logs, "the edition")
+            if o.text_layer is not None:
+                logs.reset()
+                run_text_layer(d, logs, o.text_layer, outdir)
+                report_network(logs, "the text-layer edition")
+                report_console(logs, "the text-layer edition")
     except WebDriverException as e:
         fail("browser error: %s" % (e.msg or e))
     finally:

@@ -8,9 +8,13 @@
 # that is not local, no console error, non-blank screenshots.  Then a
 # reader's library holding the edition and the next one: its page links
 # every edition folder, newest first, the links open, the newest opens its
-# edition page, and its CSP blocks the network.
+# edition page, and its CSP blocks the network.  Last, the text layer alone:
+# the edition with every file of layer "media" deleted, whose edition page
+# and rendered pages must show each missing image as a box of its shape
+# holding its alt text (FORMAT.md 14.3, 14.5).
 #
-# Screenshots (edition.png, article-ar.png, search-ar.png, library.png) are kept in
+# Screenshots (edition.png, article-ar.png, search-ar.png, library.png,
+# text-layer.png, text-layer-edition.png) are kept in
 # $FOLIO_TEST_OUT/browser (default build/test-output/browser).
 # shellcheck source=tests/cli/lib.sh
 . "$TESTLIB"
@@ -36,7 +40,8 @@ export FOLIO_CHROMIUM=$chromium FOLIO_CHROMEDRIVER=$chromedriver
 out=${FOLIO_TEST_OUT:-$repo/build/test-output}/browser
 mkdir -p "$out" || fail "cannot make $out"
 out=$(cd "$out" && pwd)
-rm -f "$out"/edition.png "$out"/article-ar.png "$out"/search-ar.png "$out"/library.png
+rm -f "$out"/edition.png "$out"/article-ar.png "$out"/search-ar.png "$out"/library.png \
+	"$out"/text-layer*.png
 # Chromium's profile and temporary files stay in the test's folder.
 mkdir tmp
 limit=
@@ -78,12 +83,47 @@ for b in news.folio next.folio; do
 	expect_status 0 "$UNPACK" install "$b" --library lib
 done
 
-browser dest "$out" expect.json "${CASES[@]}" --library lib >check.log 2>&1
+# The text layer alone.  The sample's articles with images are publisher
+# HTML, shipped as they are (the browser's own alt rendering applies), so a
+# right-to-left Markdown article with two images joins it: pack renders its
+# page.  Packed and unpacked as usual, then every file the manifest puts in
+# layer "media" is deleted, as if only the text layer had been installed.
+cp -R src textsrc
+cat >textsrc/articles/nile-dusk-ar.md <<'EOF'
+---
+title: النيل عند الغروب
+lang: ar
+date: 2025-11-28
+---
+
+يمر نهر النيل بالقاهرة في ساعة الغروب، والمراكب الشراعية تعود إلى المرسى
+بعد يوم طويل من العمل على الماء.
+
+![النيل عند الغروب والمراكب عائدة](../assets/img/nile.jpg "صورة أرشيفية")
+
+وفي الضفة الأخرى تضيء المقاهي أنوارها، ويجلس الصيادون على الحافة
+ينتظرون آخر رزق النهار.
+
+![شعار الصحيفة](../assets/img/masthead.png)
+EOF
+expect_status 0 "$PACK" pack textsrc -k key.key -c test-news -t 'Cairo News Digest' -o text.folio
+expect_status 0 "$UNPACK" unpack text.folio -p key.pub -C textlayer
+python3 - textlayer <<'PY' || fail "cannot delete the media layer from textlayer"
+import json, os, sys
+root = sys.argv[1]
+with open(os.path.join(root, ".folio", "manifest.json"), encoding="utf-8") as f:
+    media = [x["path"] for x in json.load(f)["files"] if x["layer"] == "media"]
+assert media, "the edition has no media files"
+for p in media:
+    os.remove(os.path.join(root, p))
+PY
+
+browser dest "$out" expect.json "${CASES[@]}" --library lib --text-layer textlayer >check.log 2>&1
 rc=$?
 cat check.log
 echo "screenshots: $out"
 [ $rc = 0 ] || fail "check-edition.py found problems (exit status $rc, see above)"
-for p in edition.png article-ar.png search-ar.png library.png; do
+for p in edition.png article-ar.png search-ar.png library.png text-layer.png text-layer-edition.png; do
 	[ -s "$out/$p" ] || fail "no screenshot $out/$p"
 done
 exit 0

@@ -431,6 +431,62 @@ static void markdown(void **state)
 
 /* ---- HTML metadata ---------------------------------------------------------- */
 
+/* The edition's image sizes for image_sizes(): "news/pics/a b.png" is
+ * 640 x 480, "news/pics/q&'.jpg" 30 x 20; nothing else is known. */
+static bool sample_sizes(void *arg, const char *path, unsigned *width, unsigned *height)
+{
+	size_t *calls = arg;
+
+	(*calls)++;
+	if (strcmp(path, "news/pics/a b.png") == 0) {
+		*width = 640;
+		*height = 480;
+		return true;
+	}
+	if (strcmp(path, "news/pics/q&'.jpg") == 0) {
+		*width = 30;
+		*height = 20;
+		return true;
+	}
+	return false;
+}
+
+static void image_sizes(void **state)
+{
+	struct unit_state *s = *state;
+	struct folio_article a;
+	size_t calls = 0, page_len = 0;
+	char *page = NULL;
+	struct folio_render r = {.edition_title = "E", .has_index = true,
+				 .image_size = sample_sizes, .image_size_arg = &calls};
+	const char *md =
+		"# Title ![in the title](pics/a%20b.png)\n\n"
+		"![A <b>&\"c\"</b>](pics/a%20b.png \"Tip\") and ![](<pics/a b.png>)\n\n"
+		"![q](pics/q&'.jpg) ![unknown](pics/none.png) ![up](../../x.png) "
+		"![remote](https://example.com/r.png)\n\n"
+		"`<img src=\"pics/a b.png\">` &lt;img src=\"x\"&gt;\n";
+
+	UNIT_OK(s->ctx, folio_article_read(s->ctx, "news/a.md", md, strlen(md), &r, &a, &page,
+					   &page_len));
+	assert_int_equal(strlen(page), page_len);
+	/* sizes where known, after the attributes md4c writes */
+	assert_non_null(strstr(page, "<img src=\"pics/a%20b.png\" alt=\"A &lt;b&gt;&amp;&quot;c&quot;&lt;/b&gt;\" "
+				     "title=\"Tip\" width=\"640\" height=\"480\">"));
+	assert_non_null(strstr(page, "<img src=\"pics/a%20b.png\" alt=\"\" width=\"640\" height=\"480\">"));
+	assert_non_null(strstr(page, "alt=\"q\" width=\"30\" height=\"20\">"));
+	assert_non_null(strstr(page, "alt=\"unknown\">"));
+	assert_non_null(strstr(page, "alt=\"up\">"));
+	assert_non_null(strstr(page, "alt=\"remote\">"));
+	/* code and text that look like a tag are left alone */
+	assert_non_null(strstr(page, "<code>&lt;img src=&quot;pics/a b.png&quot;&gt;</code>"));
+	assert_int_equal(count(page, " width=\""), 3);
+	/* the title's image went with the heading, and references that leave
+	 * the edition or are remote are not asked about */
+	assert_int_equal(calls, 4);
+	free(page);
+	folio_article_release(&a);
+}
+
 static void html_titles(void **state)
 {
 	struct unit_state *s = *state;
@@ -845,6 +901,7 @@ int main(void)
 		UNIT_TEST(lead_image_rules),
 		UNIT_TEST(front_matter),
 		UNIT_TEST(markdown),
+		UNIT_TEST(image_sizes),
 		UNIT_TEST(html_titles),
 		UNIT_TEST(html_metadata),
 		UNIT_TEST(remote_resources),

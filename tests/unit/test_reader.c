@@ -682,6 +682,8 @@ static void index_page(void **state)
 	assert_xpath_string(doc, "//section[@id='s-4']/ol/li[1]/@lang", "ar");
 	assert_xpath_string(doc, "//section[@id='s-4']/ol/li[1]/@dir", "rtl");
 	assert_xpath_string(doc, "//section[@id='s-4']/ol/li[2]/h3/a", "txet x");
+	/* an Arabic card's thumbnail */
+	assert_xpath_string(doc, "//section[@id='s-4']/ol/li[1]/a[@class='thumb']/img/@alt", AR_TITLE);
 	assert_xpath_string(doc, "//section[@id='s-1']/ol/li[1]/@lang", "en");
 	assert_xpath_string(doc, "//section[@id='s-1']/ol/li[1]/@dir", "ltr");
 	/* the hostile article: escaped title, meta, summary, thumbnail */
@@ -699,8 +701,13 @@ static void index_page(void **state)
 	assert_xpath_string(doc, expr, "news/c.html");
 	snprintf(expr, sizeof expr, "%s/a[@class='thumb']/img/@src", c);
 	assert_xpath_string(doc, expr, "_folio/thumbs/0123456789abcdef.jpg");
+	/* the title is what a missing thumbnail's box shows; its size is the box */
 	snprintf(expr, sizeof expr, "%s/a[@class='thumb']/img/@alt", c);
-	assert_xpath_string(doc, expr, "");
+	assert_xpath_string(doc, expr, "<script>alert('x')</script>");
+	snprintf(expr, sizeof expr, "%s/a[@class='thumb']/img/@width", c);
+	assert_xpath_string(doc, expr, "96");
+	snprintf(expr, sizeof expr, "%s/a[@class='thumb']/img/@height", c);
+	assert_xpath_string(doc, expr, "96");
 	/* the thumbnail comes first in the card */
 	snprintf(expr, sizeof expr, "%s/*[1]/@class", c);
 	assert_xpath_string(doc, expr, "thumb");
