@@ -9,7 +9,7 @@
 # reader's library holding the edition and the next one: its page links
 # every edition folder, newest first, the links open, the newest opens its
 # edition page, and its CSP blocks the network.  Last, the text layer alone:
-# the edition with every file of layer "media" deleted, whose edition page
+# the edition's text layer alone (no file of layer "media"), whose edition page
 # and rendered pages must show each missing image as a box of its shape
 # holding its alt text (FORMAT.md 14.3, 14.5).
 #
@@ -86,8 +86,8 @@ done
 # The text layer alone.  The sample's articles with images are publisher
 # HTML, shipped as they are (the browser's own alt rendering applies), so a
 # right-to-left Markdown article with two images joins it: pack renders its
-# page.  Packed and unpacked as usual, then every file the manifest puts in
-# layer "media" is deleted, as if only the text layer had been installed.
+# page.  Packed as two layers; the text layer alone is unpacked: every file
+# of layer "media" is missing, and listed so.
 cp -R src textsrc
 cat >textsrc/articles/nile-dusk-ar.md <<'EOF'
 ---
@@ -106,16 +106,20 @@ date: 2025-11-28
 
 ![شعار الصحيفة](../assets/img/masthead.png)
 EOF
-expect_status 0 "$PACK" pack textsrc -k key.key -c test-news -t 'Cairo News Digest' -o text.folio
-expect_status 0 "$UNPACK" unpack text.folio -p key.pub -C textlayer
-python3 - textlayer <<'PY' || fail "cannot delete the media layer from textlayer"
+expect_status 0 "$PACK" pack textsrc -k key.key -c test-news -t 'Cairo News Digest' -o text \
+	--layers text,media
+expect_status 0 "$UNPACK" unpack text.text.folio -p key.pub -C textlayer
+python3 - textlayer <<'PY' || fail "the text layer did not install as a readable edition"
 import json, os, sys
 root = sys.argv[1]
 with open(os.path.join(root, ".folio", "manifest.json"), encoding="utf-8") as f:
-    media = [x["path"] for x in json.load(f)["files"] if x["layer"] == "media"]
+    files = json.load(f)["files"]
+media = [x["path"] for x in files if x["layer"] == "media"]
 assert media, "the edition has no media files"
-for p in media:
-    os.remove(os.path.join(root, p))
+with open(os.path.join(root, ".folio", "missing"), encoding="utf-8") as f:
+    assert f.read().splitlines() == media, "missing is not the media layer"
+for x in files:
+    assert os.path.exists(os.path.join(root, x["path"])) == (x["layer"] == "text"), x["path"]
 PY
 
 browser dest "$out" expect.json "${CASES[@]}" --library lib --text-layer textlayer >check.log 2>&1
