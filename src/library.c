@@ -1944,9 +1944,23 @@ static int status_text(json_t *j, char **out)
 			 (unsigned long long)json_integer_value(json_object_get(l, "bytes")));
 		folio_buf_add(&b, line);
 	}
-	folio_buf_add(&b, json_is_true(json_object_get(j, "consistent"))
-				  ? "consistent: yes, every edition is complete\n"
-				  : "consistent: no (see the problems above)\n");
+	size_t waiting = 0, ci;
+	json_t *c;
+	json_array_foreach(json_object_get(j, "channels"), ci, c) {
+		size_t ei;
+		json_t *ed;
+		json_array_foreach(json_object_get(c, "editions"), ei, ed)
+			waiting += json_integer_value(json_object_get(ed, "missing")) > 0;
+	}
+	if (!json_is_true(json_object_get(j, "consistent")))
+		folio_buf_add(&b, "consistent: no (see the problems above)\n");
+	else if (waiting == 0)
+		folio_buf_add(&b, "consistent: yes, every edition is complete\n");
+	else {
+		snprintf(line, sizeof(line), "consistent: yes; %zu edition%s still lack%s files not received "
+			 "yet\n", waiting, waiting == 1 ? "" : "s", waiting == 1 ? "s" : "");
+		folio_buf_add(&b, line);
+	}
 	if (b.oom) {
 		free(b.p);
 		return -1;

@@ -285,9 +285,10 @@ static void say_missing(uint64_t received, uint64_t reused, uint64_t missing, ui
 			    "its images; a media layer of it completes it (missing files are listed in "
 			    "%s/.folio/missing)", (unsigned long long)missing, where);
 	else
-		cli_note(1, "warning: incomplete: %llu files are missing (%llu of them text), listed in "
+		cli_note(1, "warning: incomplete: %llu file%s missing (%llu of them text), listed in "
 			    "%s/.folio/missing; a later bundle of this edition completes it",
-			 (unsigned long long)missing, (unsigned long long)missing_text, where);
+			 (unsigned long long)missing, missing == 1 ? " is" : "s are",
+			 (unsigned long long)missing_text, where);
 }
 
 static void note_parts(folio_bundle *b, const char *dest, bool verifying)
@@ -348,10 +349,14 @@ static int run(const char *cmd, struct args *a)
 		else if (folio_bundle_current(b))
 			cli_note(1, "'%s' already holds edition %llu of channel %s: nothing to do",
 				 a->dest, (unsigned long long)folio_bundle_edition(b), folio_bundle_channel(b));
-		else
+		else if (folio_bundle_missing_count(b) == 0)
 			cli_note(1, "unpacked edition %llu of channel %s into '%s': %zu files",
 				 (unsigned long long)folio_bundle_edition(b), folio_bundle_channel(b),
 				 a->dest, n);
+		else
+			cli_note(1, "unpacked edition %llu of channel %s into '%s': %zu of its %zu files",
+				 (unsigned long long)folio_bundle_edition(b), folio_bundle_channel(b),
+				 a->dest, n - folio_bundle_missing_count(b), n);
 		note_parts(b, a->dest, strcmp(cmd, "verify") == 0);
 	}
 	folio_bundle_free(b);
