@@ -1181,8 +1181,10 @@ int folio_bundle_add_source(folio_bundle *b, const char *dir)
 static const struct have *find_have(const folio_bundle *b, const struct folio_file *f, size_t *n)
 {
 	struct have key = {f, 0};
-	const struct have *h = bsearch(&key, b->have, b->nhave, sizeof(*b->have), compare_have);
 	*n = 0;
+	if (b->nhave == 0) /* b->have is NULL: bsearch must not see it */
+		return NULL;
+	const struct have *h = bsearch(&key, b->have, b->nhave, sizeof(*b->have), compare_have);
 	if (h == NULL)
 		return NULL;
 	while (h > b->have && compare_have(h - 1, &key) == 0)
@@ -1467,8 +1469,13 @@ static int resume(folio_bundle *b)
 		b->in_base = from;
 		b->in.pos = b->in.size = 0;
 		b->input_eof = false;
-	} else { /* not seekable: on from where the input is */
-		from = b->in_base + (off_t)b->in.pos;
+	} else {
+		/* not seekable: on from where the input is, but past the damaged
+		 * frame's first byte: zstd leaves in.pos where the failing call
+		 * began, which may be that frame's start */
+		off_t past = from - b->in_base;
+		if (past > (off_t)b->in.pos && past <= (off_t)b->in.size)
+			b->in.pos = (size_t)past;
 	}
 	for (;;) {
 		size_t avail = b->in.size - b->in.pos;
@@ -1633,11 +1640,19 @@ static int stream_body(folio_bundle *b, struct staging *s)
 			continue;
 		if (!b->partial || folio_errcode(b->ctx) != FOLIO_EREJECT)
 			return rc;
-		/* damage: told once, then reading goes on at the next frame */
-		if (b->damage == NULL && (b->damage = strdup(folio_errmsg(b->ctx))) == NULL)
-			return folio_fail_errno(b->ctx, ENOMEM, "cannot verify '%s'", b->name);
-		folio_clear_error(b->ctx);
-		rc = resume(b);
+		/* damage: told once, then reading goes on at the next frame; again
+		 * at the one after when that one is damaged too (the tar reader
+		 * reads as it starts), as long as reading moves on */
+		for (;;) {
+			if (b->damage == NULL && (b->damage = strdup(folio_errmsg(b->ctx))) == NULL)
+				return folio_fail_errno(b->ctx, ENOMEM, "cannot verify '%s'", b->name);
+			folio_clear_error(b->ctx);
+			off_t damaged = b->frame_pos;
+			rc = resume(b);
+			if (rc == FOLIO_OK || rc == BODY_END || folio_errcode(b->ctx) != FOLIO_EREJECT ||
+			    b->frame_pos <= damaged)
+				break;
+		}
 		if (rc == BODY_END) {
 			rc = FOLIO_OK;
 			break;
