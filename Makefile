@@ -111,6 +111,7 @@ bench:
 	@tools/install-deps bench
 	$(MAKE) all
 	@FOLIO_BIN=$(abspath $(O)) tools/bench
+	@FOLIO_BIN=$(abspath $(O)) tools/delta-bench
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig \

@@ -144,6 +144,32 @@ corpus fx2 --no-handbook --seed 3
 [ "$(tree_digest fx)" = "$(tree_digest fx2)" ] || fail "--no-handbook: the same seed gave other trees"
 check_churn fx
 check_packs fx
+# --typos 10: day 2 is day 1 with one word corrected in 10% of the articles
+# (two adjacent letters swapped back) and nothing else: the usual day 1.
+corpus ty --no-handbook --seed 3 --typos 10
+[ "$(tree_digest ty/day-2)" = "$(tree_digest fx/day-1)" ] || fail "--typos: day 2 is not the usual day 1"
+python3 - ty "$N" <<'PY' || fail "--typos: day 1 against day 2 (see above)"
+import os, sys
+top, n = sys.argv[1], int(sys.argv[2])
+def tree(d):
+    return {os.path.relpath(os.path.join(dp, f), d): open(os.path.join(dp, f), "rb").read()
+            for dp, _, fs in os.walk(d) for f in fs}
+a, b = tree(top + "/day-1"), tree(top + "/day-2")
+errors = []
+if set(a) != set(b):
+    errors.append("other paths: %s" % sorted(set(a) ^ set(b))[:5])
+changed = [p for p in a if p in b and a[p] != b[p]]
+if len(changed) != round(0.1 * n):
+    errors.append("%d files changed, expected %d" % (len(changed), round(0.1 * n)))
+for p in changed:
+    x, y = a[p].decode(), b[p].decode()
+    i = next(i for i in range(len(x)) if x[i] != y[i])
+    if len(x) != len(y) or x[i] != y[i + 1] or x[i + 1] != y[i] or x[i + 2:] != y[i + 2:] or not x[i].isalpha():
+        errors.append("%s: not two adjacent letters swapped" % p)
+for e in errors:
+    print("  " + e, file=sys.stderr)
+sys.exit(1 if errors else 0)
+PY
 
 # --- on the Debian handbook --------------------------------------------------
 hb=/usr/share/doc/debian-handbook/html
