@@ -1034,8 +1034,10 @@ int folio_bundle_add_source(folio_bundle *b, const char *dir)
 static const struct have *find_have(const folio_bundle *b, const struct folio_file *f, size_t *n)
 {
 	struct have key = {f, 0};
-	const struct have *h = bsearch(&key, b->have, b->nhave, sizeof(*b->have), compare_have);
 	*n = 0;
+	if (b->nhave == 0) /* no sources: b->have is NULL, which bsearch may not get */
+		return NULL;
+	const struct have *h = bsearch(&key, b->have, b->nhave, sizeof(*b->have), compare_have);
 	if (h == NULL)
 		return NULL;
 	while (h > b->have && compare_have(h - 1, &key) == 0)
