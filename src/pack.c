@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /* folio_pack(): folder -> signed manifest -> pax tar -> zstd frames. */
+/* for ZSTD_c_srcSizeHint, an experimental parameter stable since zstd 1.4.4 */
+#define ZSTD_STATIC_LINKING_ONLY
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +21,7 @@
 #include "folio-internal.h"
 
 #define IO_CHUNK (256u << 10)
+#define FOLIO_SMALL_BUNDLE (8u << 20) /* below: compressed without zstd workers */
 
 void folio_pack_options_init(struct folio_pack_options *o)
 {
@@ -279,7 +282,7 @@ static la_ssize_t tar_write_cb(struct archive *a, void *arg, const void *data, s
 	return (la_ssize_t)len;
 }
 
-static int zout_init(struct zout *z, const struct folio_pack_options *o)
+static int zout_init(struct zout *z, const struct folio_pack_options *o, uint64_t size_hint)
 {
 	int threads = o->threads;
 	if (threads <= 0) {
@@ -305,8 +308,15 @@ static int zout_init(struct zout *z, const struct folio_pack_options *o)
 		r = ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_windowLog, wlog);
 	if (!ZSTD_isError(r))
 		r = ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_checksumFlag, 1);
-	if (!ZSTD_isError(r))
+	/* A small bundle (a delta, a layer, a small edition) is one job
+	 * anyway: no workers, whose buffers would cost more than it holds.
+	 * Decided by the size, not by --threads: the bytes stay the same. */
+	if (!ZSTD_isError(r) && size_hint >= FOLIO_SMALL_BUNDLE)
 		r = ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_nbWorkers, threads);
+	/* What the bundle will hold, at most: a small delta or layer then gets
+	 * tables of its size, not of an edition's (memory and time). */
+	if (!ZSTD_isError(r) && size_hint < INT32_MAX)
+		r = ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_srcSizeHint, (int)size_hint);
 	if (ZSTD_isError(r))
 		return folio_fail(z->ctx, FOLIO_ESYSTEM, "cannot set up zstd: %s", ZSTD_getErrorName(r));
 	return FOLIO_OK;
@@ -818,7 +828,14 @@ static int write_bundle(struct packer *p, const int dirs[2], const struct folio_
 			const struct folio_keylist *keys, struct output *out)
 {
 	folio_ctx *ctx = p->ctx;
-	int rc = zout_init(&p->z, p->o);
+	uint64_t hint = manifest_len + sig_len + 65536;
+	for (size_t i = 0; i < m->nfiles; i++) {
+		const struct folio_file *f = &m->files[i];
+		if (f->same_as == i && (out->layer == NULL || strcmp(f->layer, out->layer) == 0) &&
+		    (p->base == NULL || !base_has_content(p->base, f)))
+			hint += f->size + 1024;
+	}
+	int rc = zout_init(&p->z, p->o, hint);
 	if (rc != FOLIO_OK)
 		return rc;
 	p->tar = archive_write_new();
