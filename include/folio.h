@@ -530,11 +530,18 @@ FOLIO_WUR int folio_bundle_split(folio_ctx *ctx, const char *path, const folio_s
 /* Reads the index at path and its signature path.minisig, verifies the
  * signature with key, or (key NULL) with the key lib trusts for the index's
  * channel: its root, or a key of the newest key list it accepted that is
- * not revoked; then parses the index strictly.  FOLIO_EREJECT for an index
- * that does not verify or is malformed.  *out is the caller's, to free with
- * folio_parts_free(); lib is not kept. */
+ * not revoked; then parses the index strictly.  A key lib does not know
+ * yet (the first edition of a channel that delegates signing) is taken
+ * from the bundle's head at the start of part 1 (NAME.part001 for an index
+ * NAME.parts, looked for as folio_parts_find() looks, in places[0..n)):
+ * a head that verifies with lib's roots and carries a key list newer than
+ * lib's naming the key; the index must then describe that bundle (its
+ * manifest hash).  FOLIO_EREJECT for an index that does not verify or is
+ * malformed.  *out is the caller's, to free with folio_parts_free(); lib is
+ * not kept. */
 FOLIO_WUR int folio_parts_open(folio_ctx *ctx, const char *path, const folio_pubkey *key,
-			       folio_library *lib, folio_parts **out);
+			       folio_library *lib, const char *const *places, size_t n,
+			       folio_parts **out);
 void folio_parts_free(folio_parts *p);
 const char *folio_parts_channel(const folio_parts *p);
 uint64_t folio_parts_edition(const folio_parts *p);

@@ -249,9 +249,27 @@ void folio_remove_tree(int dirfd, const char *name);
  * key_id is the root's, else the key key_id of the newest key list the
  * library accepted, if the list does not mark it revoked.  *out receives a
  * copy.  FOLIO_EREJECT on ctx, naming name, when the channel is not
- * trusted or the key is not one of these. */
+ * trusted or the key is not one of these; *unknown is then true when the
+ * key is simply not known (neither the root nor in the list), not revoked. */
 int folio_library_key(folio_library *lib, folio_ctx *ctx, const char *name, const char *channel,
-		      const char *key_id, folio_pubkey *out);
+		      const char *key_id, folio_pubkey *out, bool *unknown);
+/* What a bundle's head says of a key the library does not know yet. */
+struct folio_head_key {
+	folio_pubkey key;                    /* the key, as the head's key list names it */
+	uint64_t first, last;                /* the editions it may sign */
+	uint64_t version;                    /* the key list's version */
+	uint8_t manifest[FOLIO_HASH_BYTES];  /* BLAKE2b-256 of the head's manifest */
+	bool head_read;                      /* the head was whole and verified */
+};
+/* The key key_id as the head of the bundle at head (the start of one: only
+ * the head is read) vouches for it: the head opens as install opens a
+ * bundle (folio_bundle_open_opts() with lib's roots), is of channel and
+ * signed from its pinned root, and carries a key list newer than the one
+ * lib accepted that names key_id, not revoked.  For the first edition of a
+ * channel that delegates signing, whose documents lib cannot check before
+ * it has that list.  FOLIO_EREJECT on ctx, naming name or head, else. */
+int folio_library_head_key(folio_library *lib, folio_ctx *ctx, const char *name, const char *head,
+			   const char *channel, const char *key_id, struct folio_head_key *out);
 /* A new empty file DIR/.folio-library/TAG.tmp-XXXXXXXX (mode 0600), open
  * read-write in *fd and locked (flock, exclusive) so that no leftover
  * sweep removes it while it is in use; *path (malloc'd) is its name.  The

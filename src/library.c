@@ -2326,8 +2326,9 @@ int folio_library_check(folio_library *lib, void (*problem)(void *arg, const cha
 /* ---- for parts.c: the keys of a channel and a temporary file ------------------------- */
 
 int folio_library_key(folio_library *lib, folio_ctx *ctx, const char *name, const char *channel,
-		      const char *key_id, folio_pubkey *out)
+		      const char *key_id, folio_pubkey *out, bool *unknown)
 {
+	*unknown = false;
 	int rc = need_state(lib);
 	if (rc != FOLIO_OK)
 		return folio_fail(ctx, rc, "%s", folio_errmsg(lib->ctx));
@@ -2354,12 +2355,96 @@ int folio_library_key(folio_library *lib, folio_ctx *ctx, const char *name, cons
 				"cannot verify '%s': signed by key %s, which the publisher of channel '%s' revoked "
 				"(key list version %llu)",
 				name, key_id, channel, (unsigned long long)folio_keylist_version(kl));
-	else
+	else {
+		*unknown = true;
 		rc = folio_fail(ctx, FOLIO_EREJECT,
 				"cannot verify '%s': signed by key %s, which is neither the root key of channel "
 				"'%s' (%s) nor a key of the newest key list the library '%s' accepted",
 				name, key_id, channel, root->key->id, lib->dir);
+	}
 	folio_keylist_free(kl);
+	return rc;
+}
+
+int folio_library_head_key(folio_library *lib, folio_ctx *ctx, const char *name, const char *head,
+			   const char *channel, const char *key_id, struct folio_head_key *out)
+{
+	memset(out, 0, sizeof(*out));
+	int rc = need_state(lib);
+	if (rc != FOLIO_OK)
+		return folio_fail(ctx, rc, "%s", folio_errmsg(lib->ctx));
+	const struct root *root = find_root(lib, channel);
+	json_t *c = state_channel(lib, channel);
+	if (root == NULL || c == NULL || !root->trusted)
+		return folio_fail(ctx, FOLIO_EREJECT,
+				  "cannot verify '%s': it is for channel '%s', which the library '%s' does not trust",
+				  name, channel, lib->dir);
+	/* The head is checked as install checks a bundle's (the same open, the
+	 * same roots, the same clock floor); only the head is read. */
+	struct scan none = {0};
+	int64_t floor = clock_floor(lib, &none);
+	struct folio_open_opts oo = {
+		.lookup = lookup, .lookup_arg = lib, .channel = channel,
+		.now_floor = floor > 0 ? floor : 1, .future_margin = DEFAULT_MARGIN,
+	};
+	folio_bundle *b = NULL;
+	struct folio_keylist *stored = NULL;
+	rc = folio_bundle_open_opts(ctx, head, &oo, &b);
+	if (rc != FOLIO_OK)
+		return rc;
+	out->head_read = true;
+	const struct folio_keylist *carried = folio_bundle_keylist(b);
+	bool revoked = false;
+	const folio_pubkey *k = NULL;
+	if (strcmp(folio_bundle_root_id(b), root->key->id) != 0) {
+		rc = folio_fail(ctx, FOLIO_EREJECT,
+				"cannot verify '%s': '%s' says it is for channel '%s' but is signed by key %s, not "
+				"by key %s, the one channel '%s' is pinned to", name, head, channel,
+				folio_bundle_root_id(b), root->key->id, channel);
+		goto out;
+	}
+	if (carried == NULL) {
+		rc = folio_fail(ctx, FOLIO_EREJECT,
+				"cannot verify '%s': its head carries no key list, so it cannot vouch for key %s "
+				"of '%s'", head, key_id, name);
+		goto out;
+	}
+	/* An older list than the one accepted decides nothing: the newest
+	 * list, which does not name the key, wins (section 16.3, step 4). */
+	rc = stored_keylist(lib, c, root->key, &stored);
+	if (rc != FOLIO_OK) {
+		rc = folio_fail(ctx, rc, "%s", folio_errmsg(lib->ctx));
+		goto out;
+	}
+	uint64_t version = folio_keylist_version(carried);
+	if (stored != NULL && version <= folio_keylist_version(stored)) {
+		rc = folio_fail(ctx, FOLIO_EREJECT,
+				"cannot verify '%s': signed by key %s, which the newest key list of channel '%s' "
+				"the library '%s' accepted (version %llu) does not name; '%s' carries version %llu, "
+				"not a newer one", name, key_id, channel, lib->dir,
+				(unsigned long long)folio_keylist_version(stored), head, (unsigned long long)version);
+		goto out;
+	}
+	k = folio_keylist_find(carried, key_id, &out->first, &out->last, &revoked);
+	if (k == NULL)
+		rc = folio_fail(ctx, FOLIO_EREJECT,
+				"cannot verify '%s': signed by key %s, which is neither the root key of channel "
+				"'%s' (%s) nor a key of the key list (version %llu) that '%s' carries",
+				name, key_id, channel, root->key->id, (unsigned long long)version, head);
+	else if (revoked)
+		rc = folio_fail(ctx, FOLIO_EREJECT,
+				"cannot verify '%s': signed by key %s, which the publisher of channel '%s' revoked "
+				"(key list version %llu)", name, key_id, channel, (unsigned long long)version);
+	if (rc != FOLIO_OK)
+		goto out;
+	out->key = *k;
+	out->version = version;
+	size_t mlen;
+	const char *manifest = folio_bundle_manifest_json(b, &mlen);
+	crypto_generichash(out->manifest, FOLIO_HASH_BYTES, (const unsigned char *)manifest, mlen, NULL, 0);
+out:
+	folio_keylist_free(stored);
+	folio_bundle_free(b);
 	return rc;
 }
 

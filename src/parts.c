@@ -151,6 +151,24 @@ static int read_full(int fd, void *buf, size_t len, size_t *got)
 	return 0;
 }
 
+/* ctx's message with every tmp replaced by name. */
+static int renamed_failure(folio_ctx *ctx, int rc, const char *tmp, const char *name)
+{
+	struct folio_buf b = {0};
+	const char *msg = folio_errmsg(ctx), *hit;
+	size_t tlen = strlen(tmp);
+	while ((hit = strstr(msg, tmp)) != NULL) {
+		folio_buf_addn(&b, msg, (size_t)(hit - msg));
+		folio_buf_add(&b, name);
+		msg = hit + tlen;
+	}
+	folio_buf_add(&b, msg);
+	if (!b.oom)
+		rc = folio_fail(ctx, rc, "%s", b.p);
+	free(b.p);
+	return rc;
+}
+
 /* ---- split ----------------------------------------------------------------------- */
 
 struct output {
@@ -674,8 +692,175 @@ static int comment_channel(folio_ctx *ctx, const char *name, const struct folio_
 	return FOLIO_OK;
 }
 
+/* The first copy of the part named name beside the index or in places
+ * (folders, or files of that name), malloc'd; NULL when none is here. */
+static char *locate(const folio_parts *p, const char *const *places, size_t n, const char *name)
+{
+	struct stat st;
+	for (size_t j = 0; j <= n; j++) {
+		char *path;
+		if (j == 0)
+			path = join(p->dir, name);
+		else if (stat(places[j - 1], &st) == 0 && S_ISDIR(st.st_mode))
+			path = join(places[j - 1], name);
+		else if (strcmp(base_name(places[j - 1]), name) == 0)
+			path = strdup(places[j - 1]);
+		else
+			continue;
+		if (path != NULL && stat(path, &st) == 0 && S_ISREG(st.st_mode))
+			return path;
+		free(path);
+	}
+	return NULL;
+}
+
+/* Appends the file at path to fd; *total counts the bytes in fd. */
+static int append_file(folio_ctx *ctx, int fd, const char *path, const char *tmp, char *buf, uint64_t *total)
+{
+	int in = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (in < 0)
+		return folio_fail_errno(ctx, errno, "cannot read '%s'", path);
+	int rc = FOLIO_OK;
+	for (;;) {
+		size_t got;
+		if (read_full(in, buf, COPY_BUF, &got) != 0)
+			rc = folio_fail_errno(ctx, errno, "cannot read '%s'", path);
+		else if (write_all(fd, buf, got) != 0)
+			rc = folio_fail_errno(ctx, errno, "cannot write '%s'", tmp);
+		else
+			*total += got;
+		if (rc != FOLIO_OK || got < COPY_BUF)
+			break;
+	}
+	close(in);
+	return rc;
+}
+
+/* Tiny parts: the head may run past part 1.  Parts 1 to 2, 4, 8, ... are
+ * joined into a temporary file, while they are here and the head's limits
+ * are not passed, and each join is tried.  On failure ctx keeps the last
+ * join's word, or part 1's when no join could be tried. */
+static int key_from_joined(folio_parts *p, folio_library *lib, const char *channel, const char *key_id,
+			   const char *const *places, size_t n, const char *stem, unsigned width,
+			   size_t nparts, struct folio_head_key *hk)
+{
+	folio_ctx *ctx = p->ctx;
+	uint64_t cap = ctx->limits[FOLIO_LIMIT_MANIFEST_SIZE] + 2 * FOLIO_SIGNATURE_MAX + FOLIO_KEYS_MAX +
+		       FOLIO_BUNDLE_INFO_MAX + COPY_BUF, joined = 0;
+	char msg[2048];
+	snprintf(msg, sizeof(msg), "%s", folio_errmsg(ctx));
+	int failed = folio_errcode(ctx), rc = FOLIO_OK, fd = -1;
+	bool verified = false;
+	const char *dir = getenv("TMPDIR");
+	char *tmp = NULL, *buf = malloc(COPY_BUF);
+	if (dir == NULL || *dir == '\0')
+		dir = "/tmp";
+	if (buf == NULL || asprintf(&tmp, "%s/folio-head-XXXXXX", dir) < 0) {
+		tmp = NULL;
+		rc = folio_fail_errno(ctx, ENOMEM, "cannot verify '%s'", p->index);
+	} else if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
+		rc = folio_fail_errno(ctx, errno, "cannot write '%s'", tmp);
+		free(tmp);
+		tmp = NULL;
+	}
+	size_t have = 0;
+	for (size_t want = 2; rc == FOLIO_OK && !verified && have < nparts && joined < cap; want *= 2) {
+		size_t before = have;
+		while (rc == FOLIO_OK && have < want && have < nparts && joined < cap) {
+			char name[NAME_MAX_BYTES + 32];
+			snprintf(name, sizeof(name), "%s.part%0*zu", stem, (int)width, have + 1);
+			char *part = locate(p, places, n, name);
+			if (part == NULL)
+				break;
+			rc = append_file(ctx, fd, part, tmp, buf, &joined);
+			free(part);
+			have++;
+		}
+		if (rc != FOLIO_OK || have == before)
+			break; /* the next part is not here: nothing more to try */
+		rc = folio_library_head_key(lib, ctx, p->index, tmp, channel, key_id, hk);
+		verified = rc == FOLIO_OK;
+		if (verified)
+			break;
+		char what[NAME_MAX_BYTES + 64];
+		snprintf(what, sizeof(what), "%s.part%0*u to %s.part%0*zu, joined", stem, (int)width, 1u, stem,
+			 (int)width, have);
+		failed = renamed_failure(ctx, rc, tmp, what);
+		snprintf(msg, sizeof(msg), "%s", folio_errmsg(ctx));
+		rc = FOLIO_OK;
+		if (hk->head_read || failed == FOLIO_ESYSTEM)
+			break; /* a whole head said no, or the system failed: that word stands */
+	}
+	if (fd >= 0)
+		close(fd);
+	if (tmp != NULL)
+		unlink(tmp);
+	free(tmp);
+	free(buf);
+	if (rc != FOLIO_OK || verified)
+		return rc;
+	return folio_fail(ctx, failed, "%s", msg);
+}
+
+/* The index is signed by a key the library does not know yet: the first
+ * edition of a channel that delegates signing (section 15), whose key list
+ * comes with the bundle.  The bundle's head (manifest, signature, key list)
+ * is at its start, in frame 1: part 1 holds it, or with tiny parts the
+ * first few, joined.  The parts are found by the names the index's own
+ * name gives (NAME.parts: NAME.partNNN, NNN as wide as the signed comment's
+ * count of parts makes it), not by the index, which is not read before its
+ * signature verifies.  The head needs no trust in them: it verifies on its
+ * own, with the library's roots. */
+static int key_from_head(folio_parts *p, folio_library *lib, const struct folio_sig *s, const char *channel,
+			 const char *key_id, const char *const *places, size_t n, struct folio_head_key *hk)
+{
+	folio_ctx *ctx = p->ctx;
+	memset(hk, 0, sizeof(*hk));
+	const char *index = base_name(p->index), *count = strstr(s->comment, " parts:");
+	size_t ilen = strlen(index);
+	unsigned long long nparts = count != NULL ? strtoull(count + 7, NULL, 10) : 0;
+	if (nparts < 1 || nparts > FOLIO_PARTS_MAX)
+		nparts = 1;
+	if (ilen <= 6 || strcmp(index + ilen - 6, ".parts") != 0)
+		return folio_fail(ctx, FOLIO_EREJECT,
+				  "cannot verify '%s': signed by key %s, which the library does not know yet; "
+				  "the key list that names it comes with part 1, found by the index's name: "
+				  "NAME.parts, its parts NAME.partNNN", p->index, key_id);
+	char *stem = strndup(index, ilen - 6), name[NAME_MAX_BYTES + 32];
+	if (stem == NULL)
+		return folio_fail_errno(ctx, ENOMEM, "cannot verify '%s'", p->index);
+	unsigned width = part_width((size_t)nparts);
+	snprintf(name, sizeof(name), "%s.part%0*u", stem, (int)width, 1u);
+	char *first = locate(p, places, n, name);
+	int rc;
+	struct stat st;
+	if (first == NULL)
+		rc = folio_fail(ctx, FOLIO_EREJECT,
+				"cannot verify '%s': signed by key %s, which the library does not know yet; the "
+				"key list that names it comes with part 1, '%s', which is not here: the index's key "
+				"cannot be checked until part 1 is here", p->index, key_id, name);
+	else
+		rc = folio_library_head_key(lib, ctx, p->index, first, channel, key_id, hk);
+	/* no whole head in part 1: with tiny parts, it goes on in the next */
+	bool partial_head = rc != FOLIO_OK && first != NULL && !hk->head_read &&
+			    folio_errcode(ctx) != FOLIO_ESYSTEM;
+	if (partial_head && nparts > 1 && stat(first, &st) == 0 &&
+	    (uint64_t)st.st_size < ctx->limits[FOLIO_LIMIT_MANIFEST_SIZE] + FOLIO_KEYS_MAX)
+		rc = key_from_joined(p, lib, channel, key_id, places, n, stem, width, (size_t)nparts, hk);
+	if (rc != FOLIO_OK && partial_head && !hk->head_read && folio_errcode(ctx) != FOLIO_ESYSTEM) {
+		char msg[2048];
+		snprintf(msg, sizeof(msg), "%s", folio_errmsg(ctx));
+		rc = folio_fail(ctx, rc, "cannot verify '%s': signed by key %s, which the library does not know "
+				"yet; the bundle's head, whose key list would name it, is not whole and good in "
+				"the first parts here (%s)", p->index, key_id, msg);
+	}
+	free(first);
+	free(stem);
+	return rc;
+}
+
 int folio_parts_open(folio_ctx *ctx, const char *path, const folio_pubkey *key, folio_library *lib,
-		     folio_parts **out)
+		     const char *const *places, size_t nplaces, folio_parts **out)
 {
 	folio_clear_error(ctx);
 	*out = NULL;
@@ -707,12 +892,22 @@ int folio_parts_open(folio_ctx *ctx, const char *path, const folio_pubkey *key, 
 	if (rc == FOLIO_OK)
 		rc = folio_sig_parse(ctx, path, sig, siglen, &s);
 	folio_pubkey chosen;
+	struct folio_head_key hk;
+	bool from_head = false;
+	char id[17];
 	if (rc == FOLIO_OK && key == NULL) {
-		char channel[FOLIO_CHANNEL_MAX + 1], id[17];
+		char channel[FOLIO_CHANNEL_MAX + 1];
+		bool unknown = false;
 		folio_keyid_format(id, s.keyid);
 		rc = comment_channel(ctx, path, &s, channel);
 		if (rc == FOLIO_OK)
-			rc = folio_library_key(lib, ctx, path, channel, id, &chosen);
+			rc = folio_library_key(lib, ctx, path, channel, id, &chosen, &unknown);
+		if (rc != FOLIO_OK && unknown) {
+			rc = key_from_head(p, lib, &s, channel, id, places, nplaces, &hk);
+			from_head = rc == FOLIO_OK;
+			if (from_head)
+				chosen = hk.key;
+		}
 		key = &chosen;
 	}
 	/* Nothing of the index is read before its signature verifies. */
@@ -725,6 +920,18 @@ int folio_parts_open(folio_ctx *ctx, const char *path, const folio_pubkey *key, 
 		rc = folio_fail_errno(ctx, ENOMEM, "cannot verify '%s'", path);
 	if (rc == FOLIO_OK && strcmp(comment, s.comment) != 0)
 		rc = folio_decode_fail(&d, "trusted comment does not match the index");
+	/* A key vouched for by a bundle's head signs that bundle's index only
+	 * (no index matched with another bundle's part 1), and only editions
+	 * its range holds. */
+	if (rc == FOLIO_OK && from_head && sodium_memcmp(p->manifest, hk.manifest, sizeof(hk.manifest)) != 0)
+		rc = folio_fail(ctx, FOLIO_EREJECT,
+				"cannot verify '%s': it is not the index of the bundle whose part 1 is here (its "
+				"manifest is another); get the index and the parts of one bundle", path);
+	if (rc == FOLIO_OK && from_head && (p->edition < hk.first || p->edition > hk.last))
+		rc = folio_fail(ctx, FOLIO_EREJECT,
+				"cannot verify '%s': edition %llu is outside the editions key %s may sign "
+				"(%llu to %llu)", path, (unsigned long long)p->edition, id,
+				(unsigned long long)hk.first, (unsigned long long)hk.last);
 	free(comment);
 	free(json);
 	free(sig);
@@ -879,24 +1086,6 @@ int folio_parts_find(folio_parts *p, const char *const *places, size_t n)
 }
 
 /* ---- installing from parts -------------------------------------------------------------- */
-
-/* ctx's message with every tmp replaced by name. */
-static int renamed_failure(folio_ctx *ctx, int rc, const char *tmp, const char *name)
-{
-	struct folio_buf b = {0};
-	const char *msg = folio_errmsg(ctx), *hit;
-	size_t tlen = strlen(tmp);
-	while ((hit = strstr(msg, tmp)) != NULL) {
-		folio_buf_addn(&b, msg, (size_t)(hit - msg));
-		folio_buf_add(&b, name);
-		msg = hit + tlen;
-	}
-	folio_buf_add(&b, msg);
-	if (!b.oom)
-		rc = folio_fail(ctx, rc, "%s", b.p);
-	free(b.p);
-	return rc;
-}
 
 /* Copies the good parts into fd, in order, checking each again. */
 static int assemble(folio_ctx *ctx, folio_parts *p, int fd, const char *tmp)

@@ -512,7 +512,7 @@ static int run_parts(char **args, int n, struct args *a)
 	int rc = a->pubkey != NULL ? folio_pubkey_load(ctx, a->pubkey, &key)
 				   : folio_library_open(ctx, a->library, 0, waiting, NULL, &lib);
 	if (rc == FOLIO_OK)
-		rc = folio_parts_open(ctx, index, key, lib, &p);
+		rc = folio_parts_open(ctx, index, key, lib, places, nplaces, &p);
 	if (rc == FOLIO_OK)
 		rc = folio_parts_find(p, places, nplaces);
 	if (rc != FOLIO_OK) {
@@ -552,7 +552,7 @@ static int install_parts(folio_ctx *ctx, folio_library *lib, char **args, int n,
 		cli_error("out of memory");
 		return EXIT_SYSTEM;
 	}
-	*rc = folio_parts_open(ctx, index, NULL, lib, &p);
+	*rc = folio_parts_open(ctx, index, NULL, lib, places, nplaces, &p);
 	if (*rc == FOLIO_OK)
 		*rc = folio_parts_find(p, places, nplaces);
 	if (*rc == FOLIO_OK) {

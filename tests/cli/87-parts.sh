@@ -3,7 +3,12 @@
 # (stock minisign verifies it); folio-unpack parts says which part is good,
 # damaged or missing, finding parts on several "sticks"; install joins them
 # into a library, refusing a missing part (library unchanged), a tampered
-# index, and an index of another bundle.
+# index, and an index of another bundle.  A channel that delegates signing:
+# the first edition's index, signed by a day key, is checked and installed
+# by a library that trusts only the root, the key taken from part 1's head;
+# refused without part 1, for a key the head's list does not name, names out
+# of range or revoked, for another bundle's part 1, another root's list, an
+# older list than the library's.
 # shellcheck source=tests/cli/lib.sh
 . "$TESTLIB"
 . "$(dirname "$TESTLIB")/library-lib.sh"
@@ -273,4 +278,136 @@ mv pub2/today.folio.part00[25] sB/
 expect_status 0 "$UNPACK" install pub2/today.folio.parts sB sA --library lib
 [ -d lib/news/2 ] || fail "edition 2 is not in the library"
 lib_consistent
+
+# ---- a channel that delegates signing: the first edition from parts -----------
+# The index is signed by the day key; a library pinned to the root learns the
+# day key from the key list in the bundle's head, at the start of part 1.
+
+for k in root day day2 day3 day4 day5; do
+	expect_status 0 "$PACK" keygen -o $k --unencrypted -q
+done
+ROOT=$(pub_keyid root.pub)
+DAY=$(pub_keyid day.pub)
+DAY2=$(pub_keyid day2.pub)
+DAY3=$(pub_keyid day3.pub)
+DAY4=$(pub_keyid day4.pub)
+DAY5=$(pub_keyid day5.pub)
+# version 1: day; a branch of it adds day5 (version 2 too, never published);
+# the list goes on: day3 for editions 5 to 9 (2), day4 (3), day4 revoked (4)
+expect_status 0 "$PACK" delegate -k root.key -p day.pub -c dlg -o dlg.keys -q
+cp dlg.keys branch.keys && cp dlg.keys.minisig branch.keys.minisig
+expect_status 0 "$PACK" delegate -k root.key -p day5.pub -c dlg -o branch.keys -q
+expect_status 0 "$PACK" delegate -k root.key -p day3.pub -c dlg -o dlg.keys --first 5 --last 9 -q
+expect_status 0 "$PACK" delegate -k root.key -p day4.pub -c dlg -o dlg.keys -q
+expect_status 0 "$PACK" revoke -k root.key -p day4.pub -c dlg -o dlg.keys -q
+# dlg_pack KEY LIST EDITION OUT
+dlg_pack() {
+	lib_src "dsrc$3" "dlg $3"
+	head -c 300000 /dev/urandom >"dsrc$3/media/own.bin"
+	SOURCE_DATE_EPOCH=$(($(date +%s) - 3600 + $3)) expect_status 0 "$PACK" pack "dsrc$3" -k "$1" -c dlg \
+		-e "$3" -t "dlg edition $3" -l 1 --keys "$2" -o "$4" -q
+}
+dlg_pack day.key dlg.keys 1 d1.folio
+dlg_pack day.key dlg.keys 2 d2.folio
+dlg_pack day5.key branch.keys 3 d3.folio
+# dlg_split BUNDLE KEY SIZE PREFIX: split, verified with the root
+dlg_split() {
+	mkdir -p "$(dirname "$4")"
+	expect_status 0 "$PACK" split "$1" --size "$3" -k "$2" -p root.pub -o "$4" -q
+}
+dlg_split d1.folio day.key 64K dpub/d.folio
+dn=$(ls dpub/d.folio.part[0-9]* | wc -l)
+[ "$dn" -ge 5 ] || fail "the delegated bundle is too small for several parts"
+expect_status 0 "$UNPACK" trust add dlg root.pub --library dlib -q
+export TMPDIR=$PWD/tmp
+mkdir tmp
+# the root only: the index's key comes from part 1's head
+expect_status 0 "$UNPACK" parts dpub/d.folio.parts --library dlib
+expect_stdout_match "^all $dn parts of 'dpub/d.folio.parts' are good: channel dlg, edition 1, "
+expect_stderr_empty
+# -p with the root is not the index's key: no head is read for -p
+expect_reject 1 "cannot verify 'dpub/d.folio.parts': signed by key $DAY, not by the trusted key $ROOT" \
+	"$UNPACK" parts dpub/d.folio.parts -p root.pub
+# part 1 is the head: the rest of the body is not read (part 1 alone, on a
+# stick of its own, with the index elsewhere)
+mkdir dstick dindex
+cp dpub/d.folio.part001 dstick/
+cp dpub/d.folio.parts dpub/d.folio.parts.minisig dindex/
+expect_status 1 "$UNPACK" parts dindex/d.folio.parts dstick --library dlib
+expect_stdout_match "^d.folio.part001: good \(dstick/d.folio.part001\)$"
+expect_stdout_match "^d.folio.part002: missing$"
+# part 1 not here: the index cannot be checked yet, and says why
+expect_reject 1 "^folio-unpack: cannot verify 'dindex/d.folio.parts': signed by key $DAY, which the library does not know yet; the key list that names it comes with part 1, 'd.folio.part001', which is not here: the index's key cannot be checked until part 1 is here$" \
+	"$UNPACK" parts dindex/d.folio.parts --library dlib
+expect_stdout_empty
+before=$(tree_digest dlib)
+expect_reject 1 "cannot be checked until part 1 is here" "$UNPACK" install dindex/d.folio.parts --library dlib
+assert_same_digest "$before" dlib "install without part 1"
+# part 1 damaged: its head does not verify, nothing is believed
+cp -R dpub dbad
+printf '\x00' | dd of=dbad/d.folio.part001 bs=1 seek=300 conv=notrunc 2>/dev/null
+cmp -s dbad/d.folio.part001 dpub/d.folio.part001 && printf '\x01' |
+	dd of=dbad/d.folio.part001 bs=1 seek=300 conv=notrunc 2>/dev/null
+expect_reject 1 "cannot verify 'dbad/d.folio.parts': signed by key $DAY, which the library does not know yet; the bundle's head, whose key list would name it, is not whole and good" \
+	"$UNPACK" parts dbad/d.folio.parts --library dlib
+# the index re-signed by a key the list does not name, by one outside its
+# range, by a revoked one: refused (split signs with -k, verifies with -p)
+dlg_split d1.folio day2.key 64K dk2/d.folio
+expect_reject 1 "^folio-unpack: cannot verify 'dk2/d.folio.parts': signed by key $DAY2, which is neither the root key of channel 'dlg' \($ROOT\) nor a key of the key list \(version 4\) that 'dk2/d.folio.part001' carries$" \
+	"$UNPACK" parts dk2/d.folio.parts --library dlib
+expect_reject 1 "signed by key $DAY2, which is neither" "$UNPACK" install dk2/d.folio.parts --library dlib
+assert_same_digest "$before" dlib "install from an index of a key the list does not name"
+dlg_split d1.folio day3.key 64K dk3/d.folio
+expect_reject 1 "^folio-unpack: cannot verify 'dk3/d.folio.parts': edition 1 is outside the editions key $DAY3 may sign \(5 to 9\)$" \
+	"$UNPACK" parts dk3/d.folio.parts --library dlib
+dlg_split d1.folio day4.key 64K dk4/d.folio
+expect_reject 1 "^folio-unpack: cannot verify 'dk4/d.folio.parts': signed by key $DAY4, which the publisher of channel 'dlg' revoked \(key list version 4\)$" \
+	"$UNPACK" parts dk4/d.folio.parts --library dlib
+# mix and match: edition 2's index (same day key) with edition 1's part 1
+dlg_split d2.folio day.key 64K dpub2/d.folio
+mkdir dmix
+cp dpub2/d.folio.parts dpub2/d.folio.parts.minisig dmix/
+cp dpub/d.folio.part001 dmix/
+expect_reject 1 "^folio-unpack: cannot verify 'dmix/d.folio.parts': it is not the index of the bundle whose part 1 is here \(its manifest is another\); get the index and the parts of one bundle$" \
+	"$UNPACK" parts dmix/d.folio.parts --library dlib
+expect_reject 1 "it is not the index of the bundle whose part 1 is here" \
+	"$UNPACK" install dmix/d.folio.parts dpub2 --library dlib
+assert_same_digest "$before" dlib "install from an index with another bundle's part 1"
+# tiny parts: the head runs over several parts, joined to read it
+dlg_split d1.folio day.key 1K dtiny/d.folio
+expect_status 0 "$UNPACK" parts dtiny/d.folio.parts --library dlib
+expect_stdout_match "^all [0-9]+ parts of 'dtiny/d.folio.parts' are good"
+rm dtiny/d.folio.part002
+expect_reject 1 "cannot verify 'dtiny/d.folio.parts': signed by key $DAY, which the library does not know yet; the bundle's head, whose key list would name it, is not whole and good in the first parts here \(.*truncated" \
+	"$UNPACK" parts dtiny/d.folio.parts --library dlib
+[ -z "$(ls -A tmp)" ] || fail "reading the head left $(ls -A tmp)"
+assert_same_digest "$before" dlib "parts"
+# a head whose key list another channel's root signed: not this channel's
+expect_status 0 "$PACK" keygen -o rootx --unencrypted -q
+ROOTX=$(pub_keyid rootx.pub)
+expect_status 0 "$UNPACK" trust add other rootx.pub --library dlib -q
+expect_status 0 "$PACK" delegate -k rootx.key -p day2.pub -c dlg -o forged.keys -q
+dlg_pack day2.key forged.keys 1 dx.folio
+mkdir dx
+expect_status 0 "$PACK" split dx.folio --size 64K -k day2.key -p rootx.pub -o dx/d.folio -q
+expect_reject 1 "^folio-unpack: cannot verify 'dx/d.folio.parts': 'dx/d.folio.part001' says it is for channel 'dlg' but is signed by key $ROOTX, not by key $ROOT, the one channel 'dlg' is pinned to$" \
+	"$UNPACK" parts dx/d.folio.parts --library dlib
+before=$(tree_digest dlib)
+
+# install from parts: the first edition, then the library knows the key
+expect_status 0 "$UNPACK" install dindex/d.folio.parts dstick dpub --library dlib
+expect_stderr_match "installed edition 1 of channel 'dlg' .* in dlib/dlg/1"
+expect_status 0 "$UNPACK" unpack d1.folio -p root.pub -C dplain1
+[ "$(tree_digest dlib/dlg/1)" = "$(tree_digest dplain1)" ] || fail "the delegated edition installed from parts differs"
+LIBDIR=dlib lib_consistent
+# now known: part 1 is not needed to check the index
+rm dpub2/d.folio.part001
+expect_status 1 "$UNPACK" parts dpub2/d.folio.parts --library dlib
+expect_stdout_match "^send again: d.folio.part001$"
+# a key only an older list (a branch, version 2) names is not taken from a
+# head once the library has version 4
+dlg_split d3.folio day5.key 64K dpub3/d.folio
+expect_reject 1 "^folio-unpack: cannot verify 'dpub3/d.folio.parts': signed by key $DAY5, which the newest key list of channel 'dlg' the library 'dlib' accepted \(version 4\) does not name; 'dpub3/d.folio.part001' carries version 2, not a newer one$" \
+	"$UNPACK" parts dpub3/d.folio.parts --library dlib
+[ -z "$(ls -A tmp)" ] || fail "reading the head left $(ls -A tmp)"
 exit 0
