@@ -526,6 +526,12 @@ struct folio_split_result {
 FOLIO_WUR int folio_bundle_split(folio_ctx *ctx, const char *path, const folio_seckey *key,
 				 const folio_pubkey *verify_key, uint64_t part_size,
 				 const char *prefix, int force, struct folio_split_result *result);
+/* The same, verifying with sources (folio_bundle_open_with()): a delta
+ * verifies only with its base edition at hand. */
+FOLIO_WUR int folio_bundle_split_with(folio_ctx *ctx, const char *path, const folio_seckey *key,
+				      const folio_pubkey *verify_key, const char *const *sources,
+				      size_t nsources, uint64_t part_size, const char *prefix, int force,
+				      struct folio_split_result *result);
 
 /* Reads the index at path and its signature path.minisig, verifies the
  * signature with key, or (key NULL) with the key lib trusts for the index's

@@ -366,6 +366,15 @@ int folio_bundle_split(folio_ctx *ctx, const char *path, const folio_seckey *key
 		       const folio_pubkey *verify_key, uint64_t part_size, const char *prefix,
 		       int force, struct folio_split_result *result)
 {
+	return folio_bundle_split_with(ctx, path, key, verify_key, NULL, 0, part_size, prefix, force,
+				       result);
+}
+
+int folio_bundle_split_with(folio_ctx *ctx, const char *path, const folio_seckey *key,
+			    const folio_pubkey *verify_key, const char *const *sources, size_t nsources,
+			    uint64_t part_size, const char *prefix, int force,
+			    struct folio_split_result *result)
+{
 	folio_clear_error(ctx);
 	if (path == NULL || key == NULL || part_size == 0)
 		return folio_fail(ctx, FOLIO_EUSAGE, "split needs a bundle, a key and a part size");
@@ -446,7 +455,8 @@ int folio_bundle_split(folio_ctx *ctx, const char *path, const folio_seckey *key
 	/* The bundle verifies in full before anything is written. */
 	folio_pubkey pub;
 	public_half(key, &pub);
-	rc = folio_bundle_open(ctx, path, verify_key != NULL ? verify_key : &pub, NULL, &b);
+	rc = folio_bundle_open_with(ctx, path, verify_key != NULL ? verify_key : &pub, NULL, sources,
+				    nsources, &b);
 	if (rc != FOLIO_OK && verify_key == NULL && strstr(folio_errmsg(ctx), ": key list: ") != NULL) {
 		char msg[1024];
 		snprintf(msg, sizeof(msg), "%s", folio_errmsg(ctx));

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 
@@ -13,7 +14,7 @@ static const char synopsis[] =
 	"       folio-pack pack SRC_DIR -k KEY -c CHANNEL -o PREFIX --layers text,media [--base B]\n"
 	"       folio-pack delegate -k ROOT.key -p DAY.pub -c CHANNEL -o LIST [--first N] [--last M]\n"
 	"       folio-pack revoke -k ROOT.key (-p DAY.pub | --key-id ID) -c CHANNEL -o LIST [--after N]\n"
-	"       folio-pack split BUNDLE --size SIZE -k KEY [-o PREFIX] [-p ROOT.pub] [-f]\n";
+	"       folio-pack split BUNDLE --size SIZE -k KEY [-o PREFIX] [-p ROOT.pub] [--base EDITION-DIR] [-f]\n";
 
 static const char help[] =
 	"folio-pack: pack a folder of articles into a signed, compressed bundle.\n"
@@ -63,7 +64,8 @@ static const char help[] =
 	"                             channel: a bundle signed by KEY or an unpacked\n"
 	"                             edition folder.  Files B has are left out; a\n"
 	"                             changed file B has under the same path may go\n"
-	"                             as a zstd patch against B's copy\n"
+	"                             as a zstd patch against B's copy, and so\n"
+	"                             does the manifest\n"
 	"\n"
 	"delegate and revoke options (LIST is made or changed; its version goes up):\n"
 	"  -k, --key ROOT.key         the channel's root secret key, which signs LIST\n"
@@ -87,6 +89,8 @@ static const char help[] =
 	"  -p, --pubkey ROOT.pub      verify BUNDLE with this key instead of KEY's\n"
 	"                             public half (a bundle that carries a key list\n"
 	"                             needs its channel's root key)\n"
+	"      --base EDITION-DIR     the folder of the edition BUNDLE is a delta\n"
+	"                             against: a delta verifies only with it\n"
 	"  -f, --force                replace existing outputs (and remove other\n"
 	"                             PREFIX.partN files an earlier split left)\n"
 	"      --passphrase-file FILE read KEY's passphrase from FILE's first line\n"
@@ -218,7 +222,7 @@ static int parse(int argc, char **argv, struct args *a, bool *done)
 				return cli_usage_error(synopsis, "layers '%s' is not text, media or text,media", optarg);
 			a->pack_only = true;
 			break;
-		case OPT_BASE: a->pack.base = optarg; a->pack_only = true; break;
+		case OPT_BASE: a->pack.base = optarg; break; /* pack and split */
 		case OPT_FIRST:
 		case OPT_LAST:
 			if (!cli_parse_uint(optarg, c == OPT_FIRST ? 1 : 0, (1ull << 53) - 1, &n))
@@ -524,7 +528,9 @@ static int split(struct args *a, const char *bundle)
 	if ((status = load_seckey(ctx, a, &key)) != 0)
 		goto out;
 	struct folio_split_result r;
-	if (folio_bundle_split(ctx, bundle, key, root, a->part_size, a->output, a->pack.force, &r) != FOLIO_OK) {
+	const char *base = a->pack.base;
+	if (folio_bundle_split_with(ctx, bundle, key, root, &base, base != NULL, a->part_size, a->output,
+				    a->pack.force, &r) != FOLIO_OK) {
 		status = cli_fail(ctx);
 		goto out;
 	}
@@ -566,7 +572,7 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "keygen") == 0) {
 		if (rest != 0)
 			return cli_usage_error(synopsis, "keygen takes no argument '%s'", pos[0]);
-		if (a.pack_only || a.signing || a.limit_given)
+		if (a.pack_only || a.signing || a.limit_given || a.pack.base != NULL)
 			return cli_usage_error(synopsis, "that option is for pack, not keygen");
 		if (a.pubkey != NULL || a.key_id != NULL || a.first_last || a.after_given)
 			return cli_usage_error(synopsis, "that option is for delegate or revoke, not keygen");
@@ -575,7 +581,7 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "delegate") == 0 || strcmp(cmd, "revoke") == 0) {
 		if (rest != 0)
 			return cli_usage_error(synopsis, "%s takes no argument '%s'", cmd, pos[0]);
-		if (a.pack_only || a.keygen_only || a.limit_given)
+		if (a.pack_only || a.keygen_only || a.limit_given || a.pack.base != NULL)
 			return cli_usage_error(synopsis, "that option is not for %s", cmd);
 		return keylist_change(&a, strcmp(cmd, "delegate") == 0);
 	}
@@ -595,6 +601,10 @@ int main(int argc, char **argv)
 		if (a.keygen_only || a.pack_only || a.pack.channel != NULL || a.key_id != NULL ||
 		    a.first_last || a.after_given)
 			return cli_usage_error(synopsis, "that option is not for split");
+		struct stat st;
+		if (a.pack.base != NULL && stat(a.pack.base, &st) == 0 && !S_ISDIR(st.st_mode))
+			return cli_usage_error(synopsis, "split --base takes the base edition's folder ('%s' is "
+					       "a file: folio-unpack unpack it first)", a.pack.base);
 		return split(&a, pos[0]);
 	}
 	return cli_usage_error(synopsis, "unknown command '%s'", cmd);

@@ -411,3 +411,18 @@ expect_reject 1 "^folio-unpack: cannot verify 'dpub3/d.folio.parts': signed by k
 	"$UNPACK" parts dpub3/d.folio.parts --library dlib
 [ -z "$(ls -A tmp)" ] || fail "reading the head left $(ls -A tmp)"
 exit 0
+
+# ---- a delta: its manifest is a patch against its base's, so it verifies,
+# and splits, only with its base edition's folder ----
+cp -R src dsrc
+printf 'one more line\n' >>"$(find dsrc -name '*.md' | sort | head -n 1)"
+expect_status 0 "$PACK" pack dsrc -k key.key -c news -e 3 -o delta.folio --base n1.folio -q
+expect_status 0 "$UNPACK" unpack n1.folio -p key.pub -C dbase -q
+expect_status 1 "$PACK" split delta.folio --size 4K -k key.key -o dsplit/delta.folio
+expect_stderr_match "it is a delta against edition"
+[ -e dsplit ] && fail "a refused split left dsplit"
+mkdir dsplit
+expect_status 2 "$PACK" split delta.folio --size 4K -k key.key -o dsplit/delta.folio --base n1.folio
+expect_status 0 "$PACK" split delta.folio --size 4K -k key.key -o dsplit/delta.folio --base dbase
+cat dsplit/delta.folio.part[0-9]* | cmp -s - delta.folio || fail "the delta's parts do not make the delta"
+expect_status 0 "$UNPACK" parts dsplit/delta.folio.parts -p key.pub
