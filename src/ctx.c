@@ -68,6 +68,9 @@ void folio_clear_error(folio_ctx *ctx)
 {
 	ctx->code = FOLIO_OK;
 	ctx->msg[0] = '\0';
+	ctx->needs_base = 0;
+	ctx->delta_channel[0] = '\0';
+	ctx->delta_edition = 0;
 }
 
 /* Names in messages come from hostile bundles and source trees: control

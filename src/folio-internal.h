@@ -27,6 +27,12 @@
 struct folio_ctx {
 	int code;
 	char msg[1024];
+	/* With FOLIO_EREJECT from opening a delta whose manifest's base is not
+	 * at hand: the edition it names (0 when it names none, or otherwise). */
+	uint64_t needs_base;
+	/* and what its signature's trusted comment (not verified) says it is */
+	char delta_channel[FOLIO_CHANNEL_MAX + 1];
+	uint64_t delta_edition;
 	uint64_t limits[FOLIO_LIMIT__COUNT];
 	locale_t utf8; /* C.UTF-8, for libarchive's name conversions */
 };

@@ -1487,6 +1487,28 @@ int folio_library_install(folio_library *lib, const char *path,
 	bool made_channel = false;
 	char *dest = NULL;
 	rc = folio_bundle_open_opts(lib->ctx, path, &oo, &b);
+	if (rc != FOLIO_OK && lib->ctx->needs_base != 0) {
+		uint64_t need = lib->ctx->needs_base;
+		/* what it says it is (unverified: only the words depend on it) */
+		const char *dch = lib->ctx->delta_channel;
+		uint64_t ded = lib->ctx->delta_edition, have = (uint64_t)jint(state_channel(lib, dch), "edition");
+		if (newest_present(&s, dch) > have)
+			have = newest_present(&s, dch);
+		if (ded != 0 && have >= ded) {
+			rc = folio_fail(lib->ctx, FOLIO_EREJECT,
+					"cannot install '%s': it says it is edition %llu of channel '%s', not newer "
+					"than edition %llu, already accepted (and it is a delta against edition %llu, "
+					"which this library does not hold)",
+					path, (unsigned long long)ded, dch, (unsigned long long)have,
+					(unsigned long long)need);
+			goto out;
+		}
+		rc = folio_fail(lib->ctx, FOLIO_EREJECT,
+				"cannot install '%s': it is a delta against edition %llu, which this library "
+				"does not hold: install edition %llu (or a full bundle of this edition) first",
+				path, (unsigned long long)need, (unsigned long long)need);
+		goto out;
+	}
 	if (rc != FOLIO_OK) {
 		if (lib->unknown_key[0] != '\0' && folio_errcode(lib->ctx) == FOLIO_EREJECT)
 			rc = folio_fail(lib->ctx, FOLIO_EREJECT,

@@ -712,9 +712,49 @@ static int no_manifest_base(folio_bundle *b)
 	char which[64] = "the edition it was made against";
 	if (json_is_integer(v) && json_integer_value(v) > 0)
 		snprintf(which, sizeof(which), "edition %lld", (long long)json_integer_value(v));
+	uint64_t base = json_is_integer(v) && json_integer_value(v) > 0 ? (uint64_t)json_integer_value(v) : 0;
 	json_decref(j);
-	return reject(b, "it is a delta against %s, whose manifest it patches, and that edition is "
-		      "not here: install %s first (or unpack with --base and its folder)", which, which);
+	int rc = reject(b, "it is a delta against %s, whose manifest it patches, and that edition is "
+			"not here: install %s first (or unpack with --base and its folder)", which, which);
+	b->ctx->needs_base = base;
+	/* for the library's words only: "folio-1 channel:C edition:N ..." */
+	struct folio_sig sig;
+	folio_ctx *quiet = folio_new();
+	unsigned long long n;
+	char channel[FOLIO_CHANNEL_MAX + 1];
+	if (quiet != NULL && folio_sig_parse(quiet, b->name, b->sig, b->sig_len, &sig) == FOLIO_OK &&
+	    sscanf(sig.comment, "folio-1 channel:%64s edition:%llu", channel, &n) == 2) {
+		snprintf(b->ctx->delta_channel, sizeof(b->ctx->delta_channel), "%s", channel);
+		b->ctx->delta_edition = n;
+	}
+	folio_free(quiet);
+	return rc;
+}
+
+/* A delta whose manifest's base is not here may still be an edition a
+ * source holds already (the same delta again, or a layer of an edition
+ * kept): a source whose manifest the signature's trusted comment describes
+ * is taken as the manifest, and verify_head then checks the signature over
+ * exactly those bytes. */
+static int manifest_from_sources(folio_bundle *b)
+{
+	struct folio_sig sig;
+	folio_ctx *quiet = folio_new();
+	bool parsed = quiet != NULL && folio_sig_parse(quiet, b->name, b->sig, b->sig_len, &sig) == FOLIO_OK;
+	folio_free(quiet);
+	for (size_t i = 0; parsed && i < b->nsrc; i++) {
+		char *comment = folio_trusted_comment(&b->src[i].m);
+		bool same = comment != NULL && strcmp(comment, sig.comment) == 0;
+		free(comment);
+		if (!same)
+			continue;
+		if ((b->manifest = malloc(b->src[i].json_len + 1)) == NULL)
+			return folio_fail_errno(b->ctx, ENOMEM, "cannot verify '%s'", b->name);
+		memcpy(b->manifest, b->src[i].json, b->src[i].json_len);
+		b->manifest_len = b->src[i].json_len;
+		return FOLIO_OK;
+	}
+	return no_manifest_base(b);
 }
 
 static int open_head(folio_bundle *b, const struct folio_open_opts *o)
@@ -772,7 +812,7 @@ static int open_head(folio_bundle *b, const struct folio_open_opts *o)
 			peek_header(b);
 	}
 	if (rc == FOLIO_OK && b->manifest == NULL)
-		rc = no_manifest_base(b);
+		rc = manifest_from_sources(b);
 	if (rc == FOLIO_OK)
 		rc = verify_head(b, o, keys, keys_len, keys_sig, keys_sig_len);
 	if (rc == FOLIO_OK && b->info != NULL)

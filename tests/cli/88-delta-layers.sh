@@ -143,13 +143,13 @@ expect_status 0 "$UNPACK" unpack dl.media.folio -p key.pub -C out1l --force --ba
 same_tree full2 out1l "the text and media deltas unpacked onto the base"
 
 # ---- 2. without its base: refused, naming the base edition; nothing written ----
-expect_reject 1 "^folio-unpack: cannot unpack 'delta.folio': incomplete: .*needs edition 1 of channel 'news'" \
+expect_reject 1 "^folio-unpack: cannot verify 'delta.folio': it is a delta against edition 1, whose manifest it patches, and that edition is not here" \
 	"$UNPACK" unpack delta.folio -p key.pub -C out2
 [ ! -e out2 ] || fail "a refused delta made out2"
 assert_no_staging .
 # a base that is not its base (day 3 lacks the day 1 files the patches
 # need): refused the same way, nothing written
-expect_reject 1 "incomplete: [0-9]+ of [0-9]+ files are missing, .*; it is a delta that needs edition 1 of channel 'news'" \
+expect_reject 1 "it is a delta against edition 1, whose manifest it patches, and that edition is not here" \
 	"$UNPACK" unpack delta.folio -p key.pub -C out2 --base full3
 [ ! -e out2 ] || fail "a refused delta made out2"
 assert_no_staging .
@@ -165,7 +165,7 @@ expect_stderr_match "'dest3' already holds edition 2 of channel news: nothing to
 assert_same_digest "$before" dest3 "the same delta again"
 cp -a full3 dest3new
 before=$(tree_digest dest3new)
-expect_reject 1 "cannot unpack 'delta.folio': edition 2 of channel 'news' is older than edition 3 in 'dest3new'" \
+expect_reject 1 "cannot verify 'delta.folio': it is a delta against edition 1, whose manifest it patches, and that edition is not here" \
 	"$UNPACK" unpack delta.folio -p key.pub -C dest3new --force
 assert_same_digest "$before" dest3new "an older delta"
 assert_no_staging .
@@ -219,14 +219,14 @@ LIBDIR=lib5b
 expect_status 0 "$UNPACK" trust add news key.pub --library lib5b
 before=$(listing lib5b)
 digest=$(tree_digest lib5b)
-expect_reject 1 "^folio-unpack: cannot install 'delta.folio': it is a delta against edition 1 of channel 'news'.*install edition 1" \
+expect_reject 1 "^folio-unpack: cannot install 'delta.folio': it is a delta against edition 1, which this library does not hold: install edition 1" \
 	"$UNPACK" install delta.folio --library lib5b
 [ "$(listing lib5b)" = "$before" ] || fail "a refused delta changed the library: $(diff <(echo "$before") <(listing lib5b))"
 assert_same_digest "$digest" lib5b "a refused delta"
 # with day 3 installed, day 2 is older: refused before anything else
 expect_status 0 "$UNPACK" install d3.folio --library lib5b
 digest=$(tree_digest lib5b)
-expect_reject 1 "edition 2 of channel 'news' is older than edition 3" \
+expect_reject 1 "it says it is edition 2 of channel 'news', not newer than edition 3" \
 	"$UNPACK" install delta.folio --library lib5b
 assert_same_digest "$digest" lib5b "an older delta"
 
@@ -328,12 +328,15 @@ lib_consistent
 LIBDIR=lib7b
 expect_status 0 "$UNPACK" trust add news key.pub --library lib7b
 before=$(listing lib7b)
-expect_reject 1 "cannot install 'dl.text.folio': it is a delta against edition 1 of channel 'news'" \
+expect_reject 1 "cannot install 'dl.text.folio': it is a delta against edition 1, which this library does not hold" \
 	"$UNPACK" install dl.text.folio --library lib7b
 [ "$(listing lib7b)" = "$before" ] || fail "a refused text delta changed the library"
 
 # ---- 8. verify; a tampered patch ----
-expect_status 0 "$UNPACK" verify delta.folio -p key.pub
+# a delta's manifest is a patch against its base's: it verifies only with it
+expect_reject 1 "cannot verify 'delta.folio': it is a delta against edition 1, whose manifest it patches" \
+	"$UNPACK" verify delta.folio -p key.pub
+expect_status 0 "$UNPACK" verify delta.folio -p key.pub --base full1
 expect_stderr_match "^folio-unpack: 'delta.folio' is good: channel news, edition 2"
 expect_stderr_match "it carries part of its edition: [0-9]+ files are not in it \(a delta"
 expect_status 0 "$UNPACK" verify L2.media.folio -p key.pub
