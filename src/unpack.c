@@ -107,6 +107,7 @@ struct folio_bundle {
 	char *damage;       /* the first damage skipped */
 	off_t in_base;      /* the input offset of inbuf[0] */
 	off_t frame_pos;    /* the input offset where the current frame began */
+	off_t resumed_at;   /* where the last resume found a frame, or -1 */
 	bool fresh_tar;     /* the tar reader restarted: no entry to skip */
 	size_t *order;      /* file indexes sorted by path */
 	size_t *held;       /* per content (its first file's index): the file that
@@ -120,6 +121,12 @@ struct folio_bundle {
 	size_t *missing;    /* file indexes */
 	size_t nmissing, missing_text;
 	ZSTD_DCtx *pdctx;   /* patches */
+	uint8_t *base_data; /* the last patch base read, its length and hash */
+	size_t base_len;
+	uint8_t base_hash[FOLIO_HASH_BYTES];
+	uint64_t base_read, base_budget; /* bytes read for bases, and the most */
+	size_t *by_hash;    /* the contents (first file indexes) sorted by hash */
+	size_t ncontents;
 };
 
 static int reject(folio_bundle *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -649,8 +656,10 @@ static int decode_patch(folio_bundle *b, const char *path, const uint8_t *patch,
 	int rc = FOLIO_OK;
 	if (ZSTD_isError(r))
 		rc = reject(b, "the patch for '%s' does not decode: %s", path, ZSTD_getErrorName(r));
-	else if (r != 0 || in.pos != in.size || o.pos > cap)
-		rc = reject(b, "the patch for '%s' does not decode to one whole frame within its size", path);
+	else if (o.pos > cap)
+		rc = reject(b, "the patch for '%s' does not decode to the declared size", path);
+	else if (r != 0 || in.pos != in.size)
+		rc = reject(b, "the patch for '%s' is not one whole zstd frame", path);
 	if (rc != FOLIO_OK) {
 		free(buf);
 		return rc;
@@ -852,6 +861,7 @@ int folio_bundle_open_opts(folio_ctx *ctx, const char *path, const struct folio_
 		return folio_fail_errno(ctx, ENOMEM, "cannot open '%s'", path);
 	b->ctx = ctx;
 	b->fd = -1;
+	b->resumed_at = -1;
 	b->now_floor = o->now_floor;
 	b->future_margin = o->future_margin >= 0 ? o->future_margin : FUTURE_MARGIN;
 	bool is_stdin = strcmp(path, "-") == 0;
@@ -916,6 +926,8 @@ void folio_bundle_free(folio_bundle *b)
 	free(b->src);
 	free(b->have);
 	ZSTD_freeDCtx(b->pdctx);
+	free(b->base_data);
+	free(b->by_hash);
 	free(b->name);
 	folio_manifest_release(&b->m);
 	free(b);
@@ -1078,17 +1090,20 @@ static int write_all(folio_bundle *b, int fd, const void *buf, size_t len, const
 }
 
 /* Hashes what fd reads, writing it to out (if >= 0) as it goes: the bytes
- * written are the bytes hashed.  Returns 0, or -errno of the read; a write
- * failure is told through rc. */
+ * written are the bytes hashed.  Reads at most max + 1 bytes: a longer file
+ * is told by *len > max, and a 100 GB file where 10 bytes are expected is
+ * not copied.  Returns 0, or -errno of the read; a write failure is told
+ * through rc. */
 static int copy_hashing(folio_bundle *b, int in, int out, const char *path, uint8_t *buf,
-			uint64_t *len, uint8_t hash[FOLIO_HASH_BYTES], int *rc)
+			uint64_t max, uint64_t *len, uint8_t hash[FOLIO_HASH_BYTES], int *rc)
 {
 	crypto_generichash_state st;
 	crypto_generichash_init(&st, NULL, 0, FOLIO_HASH_BYTES);
 	*len = 0;
 	int err = 0;
 	for (;;) {
-		ssize_t n = read(in, buf, b->out_size);
+		uint64_t left = max - *len + 1;
+		ssize_t n = read(in, buf, left < b->out_size ? (size_t)left : b->out_size);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -1097,6 +1112,8 @@ static int copy_hashing(folio_bundle *b, int in, int out, const char *path, uint
 			break;
 		crypto_generichash_update(&st, buf, (size_t)n);
 		*len += (uint64_t)n;
+		if (*len > max)
+			break;
 		if (out >= 0 && (*rc = write_all(b, out, buf, (size_t)n, path)) != FOLIO_OK)
 			break;
 	}
@@ -1234,101 +1251,170 @@ static const struct have *find_have(const folio_bundle *b, const struct folio_fi
 	return h;
 }
 
-/* Copies the file path of dirfd to f in staging, hashing it: FOLIO_OK when
- * it has f's content; FOLIO_EREJECT, with nothing left, when it has not. */
+/* A regular file of a source (or of staging), or -1.  A source is a folder
+ * on a stick as often as not: O_NONBLOCK, so that a FIFO planted where a
+ * file should be does not hang the open, and anything but a regular file
+ * (FIFO, device, socket) is no source. */
+static int open_source_file(int dirfd, const char *path)
+{
+	int fd = openat(dirfd, path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	if (fd >= 0 && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/* Copies the file path of dirfd to f in staging (s NULL: only hashes it),
+ * hashing it: FOLIO_OK when it has f's content; FOLIO_EREJECT, with nothing
+ * left, when it has not. */
 static int copy_verified(folio_bundle *b, struct staging *s, int dirfd, const char *path,
 			 const struct folio_file *f)
 {
-	int in = openat(dirfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int in = open_source_file(dirfd, path);
 	if (in < 0)
 		return FOLIO_EREJECT;
-	int out = create_file(b, s, f->path, f->mode);
-	if (out < 0) {
+	int out = s != NULL ? create_file(b, s, f->path, f->mode) : -1;
+	if (s != NULL && out < 0) {
 		close(in);
 		return out;
 	}
 	uint8_t hash[FOLIO_HASH_BYTES];
 	uint64_t len;
 	int rc = FOLIO_OK;
-	int err = copy_hashing(b, in, out, f->path, b->outbuf, &len, hash, &rc);
+	int err = copy_hashing(b, in, out, f->path, b->outbuf, f->size, &len, hash, &rc);
 	close(in);
-	if (close(out) != 0 && rc == FOLIO_OK)
+	if (out >= 0 && close(out) != 0 && rc == FOLIO_OK)
 		rc = folio_fail_errno(b->ctx, errno, "cannot unpack into '%s': '%s'", b->dest, f->path);
 	if (rc == FOLIO_OK && (err != 0 || len != f->size || !hash_ok(hash, f)))
 		rc = FOLIO_EREJECT;
-	if (rc != FOLIO_OK)
+	if (rc != FOLIO_OK && s != NULL)
 		unlinkat(s->fd, f->path, 0);
 	return rc;
 }
 
-/* The bytes of the content whose hash is hex, from what this run verified
- * already or from a source, checked again; NULL when none has it. */
-static uint8_t *content_bytes(folio_bundle *b, struct staging *s, const char *hex, size_t *len)
+/* A patch's base: the bytes of path in dirfd when there are exactly size
+ * of them and they hash to hash; then they are b->base_data.  Every byte
+ * read is counted against the total limit (see content_bytes). */
+static int read_base(folio_bundle *b, int dirfd, const char *path, uint64_t size,
+		     const uint8_t hash[FOLIO_HASH_BYTES])
 {
-	struct folio_file want = {0};
-	if (folio_unhex(want.hash, sizeof(want.hash), hex) != 0)
-		return NULL;
+	if (size > b->base_budget - b->base_read)
+		return reject(b, "the patches need more bytes of their bases than an edition "
+			      "may hold (%llu bytes)", (unsigned long long)b->base_budget);
+	int fd = open_source_file(dirfd, path);
+	if (fd < 0)
+		return FOLIO_OK;
+	uint8_t *data = malloc(size + 1);
+	if (data == NULL) {
+		close(fd);
+		return folio_fail_errno(b->ctx, ENOMEM, "cannot verify '%s'", b->name);
+	}
+	size_t got = 0;
+	ssize_t r;
+	while (got <= size && ((r = read(fd, data + got, size + 1 - got)) > 0 || (r < 0 && errno == EINTR)))
+		if (r > 0)
+			got += (size_t)r;
+	close(fd);
+	b->base_read += got;
+	struct folio_file want = {.size = size};
+	memcpy(want.hash, hash, FOLIO_HASH_BYTES);
+	uint8_t h[FOLIO_HASH_BYTES];
+	crypto_generichash(h, sizeof(h), data, got, NULL, 0);
+	if (got != size || !hash_ok(h, &want)) {
+		free(data);
+		return FOLIO_OK;
+	}
+	free(b->base_data);
+	b->base_data = data;
+	b->base_len = got;
+	memcpy(b->base_hash, hash, FOLIO_HASH_BYTES);
+	return FOLIO_OK;
+}
+
+static int compare_content_hash(const void *x, const void *y, void *arg)
+{
+	const struct folio_file *files = arg;
+	return memcmp(files[*(const size_t *)x].hash, files[*(const size_t *)y].hash, FOLIO_HASH_BYTES);
+}
+
+/* Candidates with one hash tried for one base, at most: a manifest or a
+ * source that lists many contents of one hash (sizes differ) does not make
+ * each patch a scan of them all. */
+#define BASE_TRIES 16
+
+/* The bytes of the content whose hash is hex, from what this run verified
+ * already or from a source, checked again: *data (borrowed, kept until the
+ * next call) or NULL when none has it.  Found through indexes by hash: a
+ * bundle of 200000 patches makes no 200000 scans of the manifest.  The last
+ * base is kept, so a run of patches against one base reads it once; and the
+ * bytes read for bases are at most the total limit: each patch of a delta
+ * has its own base (the base edition's file at its path), so a delta reads
+ * at most its base edition, while 200000 patches against one 16 MiB base
+ * would have read 3 TB. */
+static int content_bytes(folio_bundle *b, struct staging *s, const char *hex,
+			 const uint8_t **data, size_t *len)
+{
+	*data = NULL;
+	*len = 0;
+	uint8_t hash[FOLIO_HASH_BYTES];
+	if (folio_unhex(hash, sizeof(hash), hex) != 0)
+		return FOLIO_OK;
+	if (b->base_data != NULL && memcmp(hash, b->base_hash, sizeof(hash)) == 0) {
+		*data = b->base_data;
+		*len = b->base_len;
+		return FOLIO_OK;
+	}
+	free(b->base_data);
+	b->base_data = NULL;
 	uint64_t window = (uint64_t)1 << b->ctx->limits[FOLIO_LIMIT_WINDOW_LOG];
-	/* candidates: a file of this edition already verified, then sources */
-	for (int pass = 0; pass < 2; pass++) {
-		size_t n = 0;
-		const struct have *h = NULL;
-		if (pass == 0 && s != NULL) {
+	int rc = FOLIO_OK;
+	/* a content of this edition already verified into staging */
+	if (s != NULL) {
+		const struct folio_file *files = b->m.files;
+		if (b->by_hash == NULL) {
+			if ((b->by_hash = malloc((b->m.nfiles ? b->m.nfiles : 1) * sizeof(size_t))) == NULL)
+				return folio_fail_errno(b->ctx, ENOMEM, "cannot verify '%s'", b->name);
 			for (size_t i = 0; i < b->m.nfiles; i++)
-				if (b->held[i] != NONE && b->m.files[i].same_as == i &&
-				    memcmp(b->m.files[i].hash, want.hash, sizeof(want.hash)) == 0) {
-					want.size = b->m.files[i].size;
-					n = 1;
-					break;
-				}
-		} else if (pass == 1) {
-			/* any size: the hash decides */
-			for (size_t i = 0; i < b->nhave; i++)
-				if (memcmp(b->have[i].f->hash, want.hash, sizeof(want.hash)) == 0) {
-					h = &b->have[i];
-					want.size = h->f->size;
-					for (n = 0; i + n < b->nhave &&
-						    memcmp(b->have[i + n].f->hash, want.hash, sizeof(want.hash)) == 0; n++)
-						;
-					break;
-				}
+				if (files[i].same_as == i)
+					b->by_hash[b->ncontents++] = i;
+			qsort_r(b->by_hash, b->ncontents, sizeof(size_t), compare_content_hash, b->m.files);
 		}
-		for (size_t k = 0; k < n; k++) {
-			int dirfd = pass == 0 ? s->fd : b->src[h[k].src].fd;
-			const char *path = NULL;
-			if (pass == 0) {
-				for (size_t i = 0; i < b->m.nfiles && path == NULL; i++)
-					if (b->m.files[i].same_as == i && b->held[i] != NONE &&
-					    memcmp(b->m.files[i].hash, want.hash, sizeof(want.hash)) == 0)
-						path = b->m.files[b->held[i]].path;
-			} else {
-				path = h[k].f->path;
-			}
-			if (path == NULL || want.size > window)
-				continue;
-			int fd = openat(dirfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-			if (fd < 0)
-				continue;
-			uint8_t *data = malloc(want.size + 1);
-			size_t got = 0;
-			ssize_t r = 0;
-			while (data != NULL && got <= want.size &&
-			       ((r = read(fd, data + got, want.size + 1 - got)) > 0 || (r < 0 && errno == EINTR)))
-				if (r > 0)
-					got += (size_t)r;
-			close(fd);
-			uint8_t hash[FOLIO_HASH_BYTES];
-			if (data != NULL && got == want.size) {
-				crypto_generichash(hash, sizeof(hash), data, got, NULL, 0);
-				if (hash_ok(hash, &want)) {
-					*len = got;
-					return data;
-				}
-			}
-			free(data);
+		size_t lo = 0, hi = b->ncontents;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (memcmp(files[b->by_hash[mid]].hash, hash, sizeof(hash)) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (size_t k = lo; k < b->ncontents && k < lo + BASE_TRIES && rc == FOLIO_OK &&
+				    b->base_data == NULL &&
+				    memcmp(files[b->by_hash[k]].hash, hash, sizeof(hash)) == 0; k++) {
+			size_t i = b->by_hash[k];
+			if (b->held[i] != NONE && files[i].size <= window)
+				rc = read_base(b, s->fd, files[b->held[i]].path, files[i].size, hash);
 		}
 	}
-	return NULL;
+	/* then the sources: any size, the hash decides */
+	size_t lo = 0, hi = b->nhave;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (memcmp(b->have[mid].f->hash, hash, sizeof(hash)) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t k = lo; k < b->nhave && k < lo + BASE_TRIES && rc == FOLIO_OK && b->base_data == NULL &&
+			    memcmp(b->have[k].f->hash, hash, sizeof(hash)) == 0; k++)
+		if (b->have[k].f->size <= window)
+			rc = read_base(b, b->src[b->have[k].src].fd, b->have[k].f->path, b->have[k].f->size, hash);
+	if (rc == FOLIO_OK && b->base_data != NULL) {
+		*data = b->base_data;
+		*len = b->base_len;
+	}
+	return rc;
 }
 
 /* One entry holding a patch: a zstd frame that decodes, with the base
@@ -1342,7 +1428,8 @@ static int take_patch(folio_bundle *b, struct staging *s, const struct folio_fil
 	uint64_t window = (uint64_t)1 << b->ctx->limits[FOLIO_LIMIT_WINDOW_LOG];
 	if (f->size > window || size > ZSTD_compressBound((size_t)f->size) + 32)
 		return reject(b, "the patch for '%s' is larger than any patch of it can be", f->path);
-	uint8_t *patch = malloc(size + 1), *base = NULL, *out = NULL;
+	uint8_t *patch = malloc(size + 1), *out = NULL;
+	const uint8_t *base = NULL;
 	if (patch == NULL)
 		return folio_fail_errno(b->ctx, ENOMEM, "cannot verify '%s'", b->name);
 	int rc = FOLIO_OK;
@@ -1355,9 +1442,26 @@ static int take_patch(folio_bundle *b, struct staging *s, const struct folio_fil
 		}
 		got += (size_t)n;
 	}
-	size_t base_len = 0, out_len = 0;
-	if (rc == FOLIO_OK && (base = content_bytes(b, s, hex, &base_len)) == NULL)
+	/* One frame as folio writes them, whether or not its base is at hand:
+	 * a patch that cannot be applied here is still checked as far as it
+	 * can be. */
+	if (rc == FOLIO_OK && (size < 6 || patch[0] != 0x28 || patch[1] != 0xb5 || patch[2] != 0x2f ||
+			       patch[3] != 0xfd || !canonical_frame_header(patch[4], patch[5]) ||
+			       ZSTD_findFrameCompressedSize(patch, size) != size))
+		rc = reject(b, "the patch for '%s' is not a zstd frame as folio writes it", f->path);
+	bool single_segment = rc == FOLIO_OK && ((patch[4] >> 5) & 1);
+	unsigned long long content = rc == FOLIO_OK ? ZSTD_getFrameContentSize(patch, size) : 0;
+	if (rc == FOLIO_OK && !single_segment && (uint64_t)1 << (10 + (patch[5] >> 3)) > window)
+		rc = reject(b, "the patch for '%s' has a zstd window larger than the limit of 2^%llu bytes",
+			    f->path, (unsigned long long)b->ctx->limits[FOLIO_LIMIT_WINDOW_LOG]);
+	if (rc == FOLIO_OK && content != ZSTD_CONTENTSIZE_UNKNOWN && content != f->size)
+		rc = reject(b, "the patch for '%s' does not decode to the declared size", f->path);
+	size_t base_len = 0;
+	if (rc == FOLIO_OK)
+		rc = content_bytes(b, s, hex, &base, &base_len);
+	if (rc == FOLIO_OK && base == NULL)
 		goto out; /* no base: the content stays missing */
+	size_t out_len = 0;
 	if (rc == FOLIO_OK)
 		rc = decode_patch(b, f->path, patch, size, base, base_len, f->size, &out, &out_len);
 	if (rc == FOLIO_OK && out_len != f->size)
@@ -1383,7 +1487,6 @@ static int take_patch(folio_bundle *b, struct staging *s, const struct folio_fil
 	*done = rc == FOLIO_OK;
 out:
 	free(patch);
-	free(base);
 	free(out);
 	return rc;
 }
@@ -1504,7 +1607,9 @@ static int take_next(folio_bundle *b, struct staging *s)
  * entries, FORMAT.md 2.1).  BODY_END when no frame follows. */
 static int resume(folio_bundle *b)
 {
-	off_t from = b->frame_pos + 1;
+	/* always past the frame the last resume found, even when that frame
+	 * failed before a byte of it was decoded */
+	off_t from = (b->frame_pos > b->resumed_at ? b->frame_pos : b->resumed_at) + 1;
 	if (lseek(b->fd, from, SEEK_SET) == from) {
 		b->in_base = from;
 		b->in.pos = b->in.size = 0;
@@ -1526,12 +1631,16 @@ static int resume(folio_bundle *b)
 			continue;
 		}
 		const uint8_t *p = b->inbuf + b->in.pos;
+		off_t at = b->in_base + (off_t)b->in.pos;
 		size_t k = 0;
+		if (at <= b->resumed_at) /* not seekable: the input may not have moved */
+			k = (uint64_t)(b->resumed_at + 1 - at) < avail ? (size_t)(b->resumed_at + 1 - at) : avail;
 		while (k + 6 <= avail && !(p[k] == 0x28 && p[k + 1] == 0xb5 && p[k + 2] == 0x2f &&
 					   p[k + 3] == 0xfd && canonical_frame_header(p[k + 4], p[k + 5])))
 			k++;
 		if (k + 6 <= avail) {
 			b->in.pos += k;
+			b->resumed_at = b->in_base + (off_t)b->in.pos;
 			break;
 		}
 		if (b->input_eof)
@@ -1551,7 +1660,9 @@ static int resume(folio_bundle *b)
 	return open_tar(b);
 }
 
-/* Every content of the manifest that no entry gave, from the sources. */
+/* Every content of the manifest that no entry gave, from the sources; when
+ * only verifying (s NULL), hashed where they are, so that verify --base
+ * says what unpack --base would. */
 static int fill_from_sources(folio_bundle *b, struct staging *s)
 {
 	for (size_t i = 0; i < b->m.nfiles; i++) {
@@ -1669,6 +1780,7 @@ static int stream_body(folio_bundle *b, struct staging *s)
 	}
 	qsort_r(b->order, n, sizeof(size_t), compare_order, b->m.files);
 	b->last = NONE;
+	b->base_budget = b->ctx->limits[FOLIO_LIMIT_TOTAL_SIZE];
 	int rc;
 	for (;;) {
 		rc = take_next(b, s);
@@ -1680,19 +1792,15 @@ static int stream_body(folio_bundle *b, struct staging *s)
 			continue;
 		if (!b->partial || folio_errcode(b->ctx) != FOLIO_EREJECT)
 			return rc;
-		/* damage: told once, then reading goes on at the next frame; again
-		 * at the one after when that one is damaged too (the tar reader
-		 * reads as it starts), as long as reading moves on */
-		for (;;) {
-			if (b->damage == NULL && (b->damage = strdup(folio_errmsg(b->ctx))) == NULL)
-				return folio_fail_errno(b->ctx, ENOMEM, "cannot verify '%s'", b->name);
+		/* damage: told once, then reading goes on at the next frame, or
+		 * the one after when that one is damaged from its first byte (the
+		 * tar reader's start reads it) */
+		if (b->damage == NULL && (b->damage = strdup(folio_errmsg(b->ctx))) == NULL)
+			return folio_fail_errno(b->ctx, ENOMEM, "cannot verify '%s'", b->name);
+		do {
 			folio_clear_error(b->ctx);
-			off_t damaged = b->frame_pos;
 			rc = resume(b);
-			if (rc == FOLIO_OK || rc == BODY_END || folio_errcode(b->ctx) != FOLIO_EREJECT ||
-			    b->frame_pos <= damaged)
-				break;
-		}
+		} while (rc == FOLIO_EREJECT);
 		if (rc == BODY_END) {
 			rc = FOLIO_OK;
 			break;
@@ -1700,7 +1808,7 @@ static int stream_body(folio_bundle *b, struct staging *s)
 		if (rc != FOLIO_OK)
 			return rc;
 	}
-	if (s != NULL && (rc = fill_from_sources(b, s)) != FOLIO_OK)
+	if ((rc = fill_from_sources(b, s)) != FOLIO_OK)
 		return rc;
 	if ((rc = place_files(b, s)) != FOLIO_OK)
 		return rc;
@@ -2008,8 +2116,10 @@ static int check_installed(folio_bundle *b, const char *dest)
 				    when, (unsigned long long)old.edition, dest);
 		}
 		/* what dest holds may complete an incomplete bundle (a delta, a
-		 * layer); every byte taken is hashed again */
-		if (rc == FOLIO_OK && !b->current)
+		 * layer), and holds the bases of its patches, also when the
+		 * bundle is only verified against it; every byte taken is hashed
+		 * again */
+		if (rc == FOLIO_OK)
 			rc = folio_bundle_add_source(b, dest);
 	}
 	folio_manifest_release(&old);

@@ -128,7 +128,7 @@ changed() {
 
 # shard N: the cases whose row number is N modulo 2, in the folder wN.
 shard() {
-	local n=$1 i=0 variant b st rx rq
+	local n=$1 i=0 variant b st rx rq vst vrx
 	local -a argv
 	mkdir "w$n" && cd "w$n" || exit 1
 	mkdir lib
@@ -142,10 +142,11 @@ shard() {
 	listing_before=$(listing .)
 	escape_before=absent
 	[ ! -e /tmp/folio-escape ] || escape_before=$(stat -c '%i %s %Y' /tmp/folio-escape)
-	while IFS=$'\037' read -r -u 3 label bundle status re ustatus ure args pending; do
+	while IFS=$'\037' read -r -u 3 label bundle status re ustatus ure args pending vstatus vre; do
 		i=$((i + 1))
 		[ $((i % 2)) = "$n" ] || continue
 		read -ra argv <<<"$args"
+		argv=("${argv[@]//@SOURCE@/$BUNDLES/$bundle.source}")
 		for variant in signed forged stale; do
 			case $variant in
 			signed) b=$BUNDLES/$bundle.folio st=$status rx=$re ;;
@@ -156,7 +157,11 @@ shard() {
 				continue
 			fi
 			rq=$(re_quote "$b")
-			run_one "$label/$variant" "$b" "$rq" "$st" "$rx" verify "${argv[@]}"
+			vst=$st vrx=$rx
+			if [ "$variant" = signed ] && [ -n "$vstatus" ]; then
+				vst=$vstatus vrx=$vre
+			fi
+			run_one "$label/$variant" "$b" "$rq" "$vst" "$vrx" verify "${argv[@]}"
 			run_one "$label/$variant" "$b" "$rq" "$st" "$rx" unpack "${argv[@]}"
 		done
 	done 3< <(python3 "$HOSTILE" list "$CASES" --tsv)

@@ -338,7 +338,7 @@ expect_reject 1 "cannot verify 'delta.folio': it is a delta against edition 1, w
 	"$UNPACK" verify delta.folio -p key.pub
 expect_status 0 "$UNPACK" verify delta.folio -p key.pub --base full1
 expect_stderr_match "^folio-unpack: 'delta.folio' is good: channel news, edition 2"
-expect_stderr_match "it carries part of its edition: [0-9]+ files are not in it \(a delta"
+grep -q 'part of its edition' "$ERR" && fail "verify --base says the delta lacks files its base has"
 expect_status 0 "$UNPACK" verify L2.media.folio -p key.pub
 expect_stderr_match "it carries part of its edition: $(wc -l <text.list) files are not in it$"
 expect_status 0 "$UNPACK" verify d2.folio -p key.pub
