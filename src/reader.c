@@ -18,7 +18,7 @@
  * search.js cuts query tokens the same way. */
 #define TOKEN_MAX 40
 /* "v" of the search index: search.js refuses a format it does not know. */
-#define INDEX_FORMAT 1
+#define INDEX_FORMAT 2
 /* CSS pixels of a card's thumbnail box, in its style and its width and
  * height (edition.c makes thumbnails twice this, for dense screens). */
 #define THUMB_BOX "96"
@@ -228,127 +228,52 @@ static size_t arabic_prefix(const char *s, size_t n)
 
 /* ---- the search index ----------------------------------------------------- */
 
+/* One article's terms while its index entry is made: spans of its folded
+ * title and text. */
 struct term {
-	char *s;
+	const char *s;
 	size_t len;
-	uint32_t *ids; /* articles, ascending */
-	size_t n, cap;
 };
 
-struct terms {
+struct term_list {
 	struct term *v;
 	size_t n, cap;
-	size_t *slots; /* open addressing: index + 1, 0 empty */
-	size_t nslots;
 };
 
-static uint64_t hash_bytes(const char *s, size_t n)
-{
-	uint64_t h = 1469598103934665603u; /* FNV-1a */
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 1099511628211u;
-	return h;
-}
-
-static bool terms_grow_slots(struct terms *t)
-{
-	size_t nslots = t->nslots > 0 ? t->nslots * 2 : 1024;
-	size_t *slots = calloc(nslots, sizeof *slots);
-
-	if (slots == NULL)
-		return false;
-	for (size_t i = 0; i < t->n; i++) {
-		size_t k = hash_bytes(t->v[i].s, t->v[i].len) & (nslots - 1);
-		while (slots[k] != 0)
-			k = (k + 1) & (nslots - 1);
-		slots[k] = i + 1;
-	}
-	free(t->slots);
-	t->slots = slots;
-	t->nslots = nslots;
-	return true;
-}
-
-/* Records that article id has the term s[0..n). */
-static bool terms_add(struct terms *t, const char *s, size_t n, uint32_t id)
+static bool term_list_add(struct term_list *t, const char *s, size_t n)
 {
 	if (n == 0)
 		return true;
-	if ((t->n + 1) * 2 > t->nslots && !terms_grow_slots(t))
-		return false;
-	size_t k = hash_bytes(s, n) & (t->nslots - 1);
-	struct term *e = NULL;
-	while (t->slots[k] != 0) {
-		struct term *c = &t->v[t->slots[k] - 1];
-		if (c->len == n && memcmp(c->s, s, n) == 0) {
-			e = c;
-			break;
-		}
-		k = (k + 1) & (t->nslots - 1);
-	}
-	if (e == NULL) {
-		if (t->n == t->cap) {
-			size_t cap = t->cap > 0 ? t->cap * 2 : 1024;
-			struct term *v = realloc(t->v, cap * sizeof *v);
-			if (v == NULL)
-				return false;
-			t->v = v;
-			t->cap = cap;
-		}
-		e = &t->v[t->n];
-		memset(e, 0, sizeof *e);
-		e->s = malloc(n + 1);
-		if (e->s == NULL)
+	if (t->n == t->cap) {
+		size_t cap = t->cap > 0 ? t->cap * 2 : 256;
+		struct term *v = realloc(t->v, cap * sizeof *v);
+		if (v == NULL)
 			return false;
-		memcpy(e->s, s, n);
-		e->s[n] = '\0';
-		e->len = n;
-		t->slots[k] = ++t->n;
+		t->v = v;
+		t->cap = cap;
 	}
-	if (e->n > 0 && e->ids[e->n - 1] == id)
-		return true;
-	if (e->n == e->cap) {
-		size_t cap = e->cap > 0 ? e->cap * 2 : 2;
-		uint32_t *ids = realloc(e->ids, cap * sizeof *ids);
-		if (ids == NULL)
-			return false;
-		e->ids = ids;
-		e->cap = cap;
-	}
-	e->ids[e->n++] = id;
+	t->v[t->n].s = s;
+	t->v[t->n].len = n;
+	t->n++;
 	return true;
 }
 
-static void terms_release(struct terms *t)
+/* Adds the terms of an already folded string: each token, cut, and its
+ * prefix-stripped form (step 6).  The terms point into folded. */
+static bool term_list_add_tokens(struct term_list *t, const char *folded)
 {
-	for (size_t i = 0; i < t->n; i++) {
-		free(t->v[i].s);
-		free(t->v[i].ids);
-	}
-	free(t->v);
-	free(t->slots);
-	memset(t, 0, sizeof *t);
-}
-
-/* Indexes the tokens of text (any UTF-8) for article id. */
-static bool index_text(struct terms *t, const char *text, uint32_t id)
-{
-	char *folded = folio_search_fold(text, strlen(text));
-	if (folded == NULL)
-		return false;
 	size_t n = strlen(folded), pos = 0, start, len;
-	bool ok = true;
-	while (ok && next_token(folded, n, &pos, &start, &len)) {
+
+	while (next_token(folded, n, &pos, &start, &len)) {
 		const char *tok = folded + start;
 		size_t p = arabic_prefix(tok, len);
-		ok = terms_add(t, tok, cut_code_points(tok, len, TOKEN_MAX), id);
-		if (ok && p > 0)
-			ok = terms_add(t, tok + p,
-				       cut_code_points(tok + p, len - p, TOKEN_MAX), id);
+		if (!term_list_add(t, tok, cut_code_points(tok, len, TOKEN_MAX)))
+			return false;
+		if (p > 0 && !term_list_add(t, tok + p,
+					    cut_code_points(tok + p, len - p, TOKEN_MAX)))
+			return false;
 	}
-	free(folded);
-	return ok;
+	return true;
 }
 
 /* A code point's rank in UTF-16 code unit order, the order in which
@@ -418,23 +343,6 @@ static void buf_add_json(struct folio_buf *b, const char *s)
 	folio_buf_addc(b, '"');
 }
 
-/* Posting numbers: base 32, most significant digit first; the last digit of
- * a number from FINAL, the others from MORE.  A term's first number is an
- * article's index, each next one the gap to the previous index minus one. */
-static const char posting_final[] = "0123456789abcdefghijklmnopqrstuv";
-static const char posting_more[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZwxyz+/";
-
-static void buf_add_posting(struct folio_buf *b, uint32_t v)
-{
-	char tmp[8];
-	size_t k = sizeof tmp;
-
-	tmp[--k] = posting_final[v & 31];
-	for (v >>= 5; v > 0; v >>= 5)
-		tmp[--k] = posting_more[v & 31];
-	folio_buf_addn(b, tmp + k, sizeof tmp - k);
-}
-
 /* The fields the page and the index rely on: 0, or a failure naming what. */
 static int check_articles(folio_ctx *ctx, const struct folio_manifest *m,
 			  const char *what)
@@ -448,10 +356,53 @@ static int check_articles(folio_ctx *ctx, const struct folio_manifest *m,
 	return FOLIO_OK;
 }
 
+/* An article's index entry: [path, title, dir, lang, "terms"], its terms
+ * sorted in UTF-16 order, each once, joined by spaces.  It depends on the
+ * article alone, so that an article that did not change keeps its bytes
+ * when others come and go (a day's delta then patches little). */
+static bool add_article_entry(struct folio_buf *b, const struct folio_article *a,
+			      struct term_list *t)
+{
+	char *title = folio_search_fold(a->title, strlen(a->title));
+	char *text = a->text != NULL ? folio_search_fold(a->text, strlen(a->text)) : NULL;
+	bool ok = title != NULL && (a->text == NULL || text != NULL);
+
+	t->n = 0;
+	ok = ok && term_list_add_tokens(t, title) &&
+	     (text == NULL || term_list_add_tokens(t, text));
+	if (ok) {
+		if (t->n > 0)
+			qsort(t->v, t->n, sizeof *t->v, compare_terms);
+		folio_buf_addc(b, '[');
+		buf_add_json(b, a->path);
+		folio_buf_addc(b, ',');
+		buf_add_json(b, a->title);
+		folio_buf_addc(b, ',');
+		buf_add_json(b, dir_value(a->dir));
+		folio_buf_addc(b, ',');
+		buf_add_json(b, a->lang != NULL ? a->lang : "");
+		/* Terms never hold a space (it separates tokens), nor need
+		 * escaping (they have no separator, so no ASCII punctuation,
+		 * control, U+2028 or U+2029). */
+		folio_buf_add(b, ",\"");
+		for (size_t i = 0; i < t->n; i++) {
+			if (i > 0 && compare_terms(&t->v[i - 1], &t->v[i]) == 0)
+				continue;
+			if (i > 0)
+				folio_buf_addc(b, ' ');
+			folio_buf_addn(b, t->v[i].s, t->v[i].len);
+		}
+		folio_buf_add(b, "\"]");
+	}
+	free(title);
+	free(text);
+	return ok;
+}
+
 int folio_reader_search_index(folio_ctx *ctx, const struct folio_manifest *m,
 			      char **out, size_t *len)
 {
-	struct terms t = {0};
+	struct term_list t = {0};
 	struct folio_buf b = {0};
 	int rc;
 
@@ -459,58 +410,24 @@ int folio_reader_search_index(folio_ctx *ctx, const struct folio_manifest *m,
 	*len = 0;
 	if ((rc = check_articles(ctx, m, FOLIO_SEARCH_INDEX)) != FOLIO_OK)
 		return rc;
-	if (m->narticles > UINT32_MAX)
-		return folio_fail(ctx, FOLIO_EREJECT, "cannot index '%s': too many articles",
-				  FOLIO_SEARCH_INDEX);
-	for (size_t i = 0; i < m->narticles; i++) {
-		const struct folio_article *a = &m->articles[i];
-		if (!index_text(&t, a->title, (uint32_t)i) ||
-		    (a->text != NULL && !index_text(&t, a->text, (uint32_t)i)))
-			goto oom;
-	}
-	if (t.n > 0)
-		qsort(t.v, t.n, sizeof *t.v, compare_terms);
-
 	folio_buf_add(&b, "window.FOLIO_SEARCH={\"v\":");
 	folio_buf_addu(&b, INDEX_FORMAT);
 	folio_buf_add(&b, ",\"a\":[");
 	for (size_t i = 0; i < m->narticles; i++) {
-		const struct folio_article *a = &m->articles[i];
-		folio_buf_add(&b, i > 0 ? ",[" : "[");
-		buf_add_json(&b, a->path);
-		folio_buf_addc(&b, ',');
-		buf_add_json(&b, a->title);
-		folio_buf_addc(&b, ',');
-		buf_add_json(&b, dir_value(a->dir));
-		folio_buf_addc(&b, ',');
-		buf_add_json(&b, a->lang != NULL ? a->lang : "");
-		folio_buf_addc(&b, ']');
-	}
-	/* Terms never hold a space (it separates tokens), nor need escaping
-	 * (they have no separator, so no ASCII punctuation or control). */
-	folio_buf_add(&b, "],\"t\":\"");
-	for (size_t i = 0; i < t.n; i++) {
-		if (i > 0)
-			folio_buf_addc(&b, ' ');
-		folio_buf_addn(&b, t.v[i].s, t.v[i].len);
-	}
-	folio_buf_add(&b, "\",\"p\":\"");
-	for (size_t i = 0; i < t.n; i++) {
 		if (i > 0)
 			folio_buf_addc(&b, ',');
-		for (size_t k = 0; k < t.v[i].n; k++)
-			buf_add_posting(&b, k == 0 ? t.v[i].ids[0]
-					    : t.v[i].ids[k] - t.v[i].ids[k - 1] - 1);
+		if (!add_article_entry(&b, &m->articles[i], &t))
+			goto oom;
 	}
-	folio_buf_add(&b, "\"};\n");
+	folio_buf_add(&b, "]};\n");
 	if (b.oom)
 		goto oom;
-	terms_release(&t);
+	free(t.v);
 	*out = b.p;
 	*len = b.len;
 	return FOLIO_OK;
 oom:
-	terms_release(&t);
+	free(t.v);
 	free(b.p);
 	return folio_fail(ctx, FOLIO_ESYSTEM, "cannot make '%s': out of memory",
 			  FOLIO_SEARCH_INDEX);

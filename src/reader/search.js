@@ -11,8 +11,6 @@
 	var TOKEN_MAX = 40; /* code points; longer tokens are cut */
 	var SHOW_MAX = 100;
 	var DELAY = 150;    /* ms after the last keystroke */
-	var FINAL = '0123456789abcdefghijklmnopqrstuv';
-	var MORE = 'ABCDEFGHIJKLMNOPQRSTUVWXYZwxyz+/';
 	var PREFIXES = ['\u0648\u0627\u0644', '\u0628\u0627\u0644', '\u0643\u0627\u0644',
 		'\u0641\u0627\u0644', '\u0644\u0644', '\u0627\u0644'];
 
@@ -120,62 +118,45 @@
 
 	/* ---- the index ---- */
 
-	var data = null, terms = null, postings = null, decoded = [], titles = [];
+	var data = null, articleTerms = [], titles = [];
 
 	function load() {
 		var d = window.FOLIO_SEARCH;
 
-		if (terms !== null)
+		if (data !== null)
 			return true;
-		if (!d || d.v !== 1 || typeof d.t !== 'string' || typeof d.p !== 'string' ||
-		    !d.a || typeof d.a.length !== 'number')
+		if (!d || d.v !== 2 || !d.a || typeof d.a.length !== 'number')
 			return false;
 		data = d;
-		terms = d.t === '' ? [] : d.t.split(' ');
-		postings = d.p.split(',');
 		return true;
 	}
 
-	/* The articles (indexes into data.a, ascending) that have term k. */
-	function articlesOf(k) {
-		var s, out, v = 0, last = -1, i, c, digit;
+	/* How many terms of article id start with q: a binary search for the
+	 * first term not less than q (terms are sorted in UTF-16 order, the
+	 * order of JavaScript's <), then the run of terms q is a prefix of.
+	 * The terms are split on first use; an article whose string does not
+	 * hold q at all is answered unsplit, so the first search need not
+	 * split the whole index. */
+	function prefixed(id, q) {
+		var list = articleTerms[id], s, lo = 0, hi, mid, n = 0;
 
-		if (decoded[k])
-			return decoded[k];
-		s = postings[k] || '';
-		out = [];
-		for (i = 0; i < s.length; i++) {
-			c = s.charAt(i);
-			digit = FINAL.indexOf(c);
-			if (digit >= 0) {
-				v = v * 32 + digit;
-				last = out.length === 0 ? v : last + 1 + v;
-				out.push(last);
-				v = 0;
-			} else {
-				digit = MORE.indexOf(c);
-				if (digit < 0)
-					break;
-				v = v * 32 + digit;
-			}
+		if (!list) {
+			s = data.a[id] ? data.a[id][4] : '';
+			if (typeof s !== 'string' || s.indexOf(q) < 0)
+				return 0;
+			list = articleTerms[id] = s.split(' ');
 		}
-		decoded[k] = out;
-		return out;
-	}
-
-	/* The first term not less than q (string order is UTF-16 order, the
-	 * order the index is sorted in). */
-	function lowerBound(q) {
-		var lo = 0, hi = terms.length, mid;
-
+		hi = list.length;
 		while (lo < hi) {
 			mid = (lo + hi) >> 1;
-			if (terms[mid] < q)
+			if (list[mid] < q)
 				lo = mid + 1;
 			else
 				hi = mid;
 		}
-		return lo;
+		while (lo + n < list.length && list[lo + n].lastIndexOf(q, 0) === 0)
+			n++;
+		return n;
 	}
 
 	function titleTerms(id) {
@@ -202,8 +183,8 @@
 	/* Articles matching every token of query, best first, as objects
 	 * {id, title, terms}; null for a query without tokens. */
 	function search(query) {
-		var list = tokens(query), qt = [], seen = {}, acc = null, results = [];
-		var i, k, j, q, m, ids, next, id, title;
+		var list = tokens(query), qt = [], seen = {}, results = [];
+		var i, id, n, k, title;
 
 		for (i = 0; i < list.length; i++) {
 			if (!seen.hasOwnProperty('$' + list[i])) {
@@ -215,32 +196,20 @@
 			return null;
 		if (!load())
 			return [];
-		for (i = 0; i < qt.length; i++) {
-			q = qt[i];
-			m = {};
-			for (k = lowerBound(q); k < terms.length && terms[k].lastIndexOf(q, 0) === 0; k++) {
-				ids = articlesOf(k);
-				for (j = 0; j < ids.length; j++)
-					m[ids[j]] = (m[ids[j]] || 0) + 1;
+		for (id = 0; id < data.a.length; id++) {
+			n = 0;
+			for (i = 0; i < qt.length; i++) {
+				k = prefixed(id, qt[i]);
+				if (k === 0)
+					break;
+				n += k;
 			}
-			if (acc === null) {
-				acc = m;
-			} else {
-				next = {};
-				for (id in acc) {
-					if (acc.hasOwnProperty(id) && m.hasOwnProperty(id))
-						next[id] = acc[id] + m[id];
-				}
-				acc = next;
-			}
-		}
-		for (id in acc) {
-			if (!acc.hasOwnProperty(id) || !data.a[+id])
+			if (i < qt.length)
 				continue;
 			title = 0;
 			for (i = 0; i < qt.length; i++)
-				title += startsWithAny(titleTerms(+id), qt[i]) ? 1 : 0;
-			results.push({id: +id, title: title, terms: acc[id]});
+				title += startsWithAny(titleTerms(id), qt[i]) ? 1 : 0;
+			results.push({id: id, title: title, terms: n});
 		}
 		results.sort(function (a, b) {
 			return b.title - a.title || b.terms - a.terms || a.id - b.id;

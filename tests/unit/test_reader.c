@@ -219,110 +219,154 @@ static void fold_edges(void **state)
 struct search_index {
 	json_t *root;
 	size_t nterms;
-	char **terms;          /* borrowed from a copy of "t" */
-	char *tcopy;
-	size_t **ids;          /* decoded postings per term */
+	char **terms;          /* every article's terms, sorted, unique */
+	size_t **ids;          /* per term: the articles that have it, ascending */
 	size_t *nids;
 };
 
 static void index_free(struct search_index *x)
 {
-	for (size_t i = 0; x->ids != NULL && i <= x->nterms; i++)
+	for (size_t i = 0; i < x->nterms; i++) {
+		free(x->terms[i]);
 		free(x->ids[i]);
+	}
+	free(x->terms);
 	free(x->ids);
 	free(x->nids);
-	free(x->terms);
-	free(x->tcopy);
 	json_decref(x->root);
 	memset(x, 0, sizeof *x);
 }
 
-static long posting_digit(const char *alphabet, char c)
+/* The next UTF-16 code unit of the UTF-8 string at *s (valid UTF-8; *pending
+ * holds a low surrogate still to come). */
+static unsigned utf16_next(const unsigned char **s, unsigned *pending)
 {
-	const char *p = c != '\0' ? strchr(alphabet, c) : NULL;
-	return p != NULL ? p - alphabet : -1;
+	const unsigned char *u = *s;
+	unsigned cp;
+
+	if (*pending != 0) {
+		cp = *pending;
+		*pending = 0;
+		return cp;
+	}
+	if (u[0] < 0x80) {
+		cp = u[0], *s += 1;
+	} else if (u[0] < 0xe0) {
+		cp = (u[0] & 0x1fu) << 6 | (u[1] & 0x3fu), *s += 2;
+	} else if (u[0] < 0xf0) {
+		cp = (u[0] & 0x0fu) << 12 | (u[1] & 0x3fu) << 6 | (u[2] & 0x3fu), *s += 3;
+	} else {
+		cp = (u[0] & 0x07u) << 18 | (u[1] & 0x3fu) << 12 | (u[2] & 0x3fu) << 6 |
+		     (u[3] & 0x3fu), *s += 4;
+		*pending = 0xdc00 + ((cp - 0x10000) & 0x3ff);
+		return 0xd800 + ((cp - 0x10000) >> 10);
+	}
+	return cp;
 }
 
-/* A decoder for the index format of docs/FORMAT.md, written apart from
- * reader.c's encoder. */
+/* strcmp in UTF-16 code unit order, the order of JavaScript's <. */
+static int utf16_compare(const char *a, const char *b)
+{
+	const unsigned char *x = (const unsigned char *)a, *y = (const unsigned char *)b;
+	unsigned px = 0, py = 0;
+
+	for (;;) {
+		if ((*x == '\0' && px == 0) || (*y == '\0' && py == 0))
+			return (*x != '\0' || px != 0) - (*y != '\0' || py != 0);
+		unsigned cx = utf16_next(&x, &px), cy = utf16_next(&y, &py);
+		if (cx != cy)
+			return cx < cy ? -1 : 1;
+	}
+}
+
+struct term_ref {
+	char *term;
+	size_t id;
+};
+
+static int compare_term_refs(const void *pa, const void *pb)
+{
+	const struct term_ref *a = pa, *b = pb;
+	int c = strcmp(a->term, b->term);
+	return c != 0 ? c : (a->id > b->id) - (a->id < b->id);
+}
+
+/* A reader of the index format of docs/FORMAT.md, written apart from
+ * reader.c's writer: checks the file's shape and each article's term list
+ * (sorted in UTF-16 order, each once), and inverts the lists into x. */
 static void index_parse(const char *js, size_t len, struct search_index *x)
 {
-	static const char head[] = "window.FOLIO_SEARCH=";
-	static const char final_digits[] = "0123456789abcdefghijklmnopqrstuv";
-	static const char more_digits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZwxyz+/";
+	static const char head[] = "window.FOLIO_SEARCH={\"v\":2,\"a\":[";
+	static const char var[] = "window.FOLIO_SEARCH=";
 	json_error_t err;
 
 	memset(x, 0, sizeof *x);
 	assert_true(len > sizeof head + 2);
 	assert_memory_equal(js, head, sizeof head - 1);
-	assert_memory_equal(js + len - 2, ";\n", 2);
+	assert_memory_equal(js + len - 4, "]};\n", 4);
 	assert_null(memchr(js, '\0', len));
+	assert_null(memchr(js, '\n', len - 1)); /* one line */
 	/* U+2028 and U+2029 never appear raw */
 	for (size_t i = 0; i + 2 < len; i++)
 		assert_false((unsigned char)js[i] == 0xe2 && (unsigned char)js[i + 1] == 0x80 &&
 			     ((unsigned char)js[i + 2] == 0xa8 || (unsigned char)js[i + 2] == 0xa9));
-	x->root = json_loadb(js + sizeof head - 1, len - (sizeof head - 1) - 2, 0, &err);
+	x->root = json_loadb(js + sizeof var - 1, len - (sizeof var - 1) - 2, 0, &err);
 	if (x->root == NULL)
 		fail_msg("search index is not JSON: %s (column %d)", err.text, err.column);
-	assert_int_equal(json_integer_value(json_object_get(x->root, "v")), 1);
-	const char *t = json_string_value(json_object_get(x->root, "t"));
-	const char *p = json_string_value(json_object_get(x->root, "p"));
-	assert_non_null(t);
-	assert_non_null(p);
-	assert_true(json_is_array(json_object_get(x->root, "a")));
+	assert_int_equal(json_object_size(x->root), 2);
+	assert_int_equal(json_integer_value(json_object_get(x->root, "v")), 2);
+	json_t *a = json_object_get(x->root, "a");
+	assert_true(json_is_array(a));
 
-	x->tcopy = strdup(t);
-	assert_non_null(x->tcopy);
-	size_t n = *t != '\0' ? 1 : 0;
-	for (const char *c = t; *c != '\0'; c++)
-		n += *c == ' ';
-	x->nterms = n;
-	x->terms = calloc(n + 1, sizeof *x->terms);
-	x->ids = calloc(n + 1, sizeof *x->ids);
-	x->nids = calloc(n + 1, sizeof *x->nids);
-	assert_true(x->terms != NULL && x->ids != NULL && x->nids != NULL);
-	char *save = NULL;
-	size_t k = 0;
-	for (char *tok = strtok_r(x->tcopy, " ", &save); tok != NULL;
-	     tok = strtok_r(NULL, " ", &save))
-		x->terms[k++] = tok;
-	assert_int_equal(k, n);
-
-	/* postings: ',' between terms */
-	k = 0;
-	size_t value = 0, last = 0;
-	x->ids[0] = malloc(sizeof(size_t) * 8);
-	size_t cap = 8;
-	for (const char *c = p;; c++) {
-		if (*c == ',' || *c == '\0') {
-			assert_true(k < n || (n == 0 && *p == '\0'));
-			assert_true(n == 0 || x->nids[k] > 0);
-			if (*c == '\0')
-				break;
-			k++;
-			cap = 8;
-			x->ids[k] = malloc(sizeof(size_t) * cap);
+	struct term_ref *refs = NULL;
+	size_t nrefs = 0, cap = 0;
+	for (size_t i = 0; i < json_array_size(a); i++) {
+		json_t *e = json_array_get(a, i);
+		assert_true(json_is_array(e));
+		assert_int_equal(json_array_size(e), 5);
+		for (size_t k = 0; k < 5; k++)
+			assert_true(json_is_string(json_array_get(e, k)));
+		/* terms: joined by one space, none empty, strictly ascending */
+		const char *t = json_string_value(json_array_get(e, 4));
+		if (*t == '\0')
 			continue;
-		}
-		long d = posting_digit(final_digits, *c);
-		if (d >= 0) {
-			value = value * 32 + (size_t)d;
-			size_t id = x->nids[k] == 0 ? value : last + 1 + value;
-			if (x->nids[k] == cap) {
-				cap *= 2;
-				x->ids[k] = realloc(x->ids[k], sizeof(size_t) * cap);
+		char *copy = strdup(t), *prev = NULL, *save = NULL;
+		assert_non_null(copy);
+		assert_true(t[0] != ' ' && t[strlen(t) - 1] != ' ');
+		assert_null(strstr(t, "  "));
+		for (char *tok = strtok_r(copy, " ", &save); tok != NULL;
+		     tok = strtok_r(NULL, " ", &save)) {
+			if (prev != NULL && utf16_compare(prev, tok) >= 0)
+				fail_msg("article %zu: term \"%s\" after \"%s\"", i, tok, prev);
+			prev = tok;
+			if (nrefs == cap) {
+				cap = cap > 0 ? cap * 2 : 64;
+				refs = realloc(refs, cap * sizeof *refs);
+				assert_non_null(refs);
 			}
-			x->ids[k][x->nids[k]++] = id;
-			last = id;
-			value = 0;
-		} else {
-			d = posting_digit(more_digits, *c);
-			if (d < 0)
-				fail_msg("bad posting character '%c'", *c);
-			value = value * 32 + (size_t)d;
+			refs[nrefs].term = strdup(tok);
+			assert_non_null(refs[nrefs].term);
+			refs[nrefs++].id = i;
 		}
+		free(copy);
 	}
-	assert_int_equal(n == 0 ? 0 : k + 1, n);
+	if (nrefs > 0)
+		qsort(refs, nrefs, sizeof *refs, compare_term_refs);
+	x->terms = calloc(nrefs + 1, sizeof *x->terms);
+	x->ids = calloc(nrefs + 1, sizeof *x->ids);
+	x->nids = calloc(nrefs + 1, sizeof *x->nids);
+	assert_true(x->terms != NULL && x->ids != NULL && x->nids != NULL);
+	for (size_t i = 0, j; i < nrefs; i = j) {
+		for (j = i + 1; j < nrefs && strcmp(refs[j].term, refs[i].term) == 0; j++)
+			free(refs[j].term);
+		size_t k = x->nterms++;
+		x->terms[k] = refs[i].term;
+		x->ids[k] = malloc(sizeof(size_t) * (j - i));
+		assert_non_null(x->ids[k]);
+		for (size_t r = i; r < j; r++)
+			x->ids[k][x->nids[k]++] = refs[r].id;
+	}
+	free(refs);
 }
 
 static long index_find(const struct search_index *x, const char *term)
@@ -391,9 +435,9 @@ static void token_cases(void **state)
 	assert_int_equal(ts.failures, 0);
 }
 
-/* Postings of terms in many articles (deltas above 31 take two digits)
- * decode to exactly the articles that have them. */
-static void index_postings(void **state)
+/* Terms in many articles: inverted, each term lists exactly the articles
+ * that have it. */
+static void index_many_articles(void **state)
 {
 	struct unit_state *s = *state;
 	struct folio_manifest m;
@@ -411,7 +455,7 @@ static void index_postings(void **state)
 		for (int w = 0; w < W; w++) /* w<k> when k divides i + 1 */
 			if ((i + 1) % (w + 1) == 0)
 				o += (size_t)snprintf(text + o, sizeof text - o, " w%d", w);
-		if (i % 997 == 0) /* gaps over 32 * 32 */
+		if (i % 997 == 0)
 			o += (size_t)snprintf(text + o, sizeof text - o, " rare");
 		add_article(&m, path, "T", "en", "ltr", NULL, text);
 	}
@@ -517,6 +561,19 @@ static void index_content(void **state)
 	}
 	assert_int_equal(x.nterms, sizeof want / sizeof *want);
 
+	/* the exact bytes: an entry per article, its terms sorted, each once */
+	static const char bytes[] =
+		"window.FOLIO_SEARCH={\"v\":2,\"a\":["
+		"[\"index-like/a.html\",\"Caf\xc3\xa9 news\",\"ltr\",\"en\",\"cafe news opens the\"],"
+		"[\"\xd8\xa3\xd8\xae\xd8\xa8\xd8\xa7\xd8\xb1/b.html\","
+		"\"\xd8\xa7\xd9\x84\xd9\x83\xd8\xaa\xd8\xa7\xd8\xa8\",\"rtl\",\"ar\","
+		"\"\xd8\xa7\xd9\x84\xd9\x83\xd8\xaa\xd8\xa7\xd8\xa8 \xd9\x83\xd8\xaa\xd8\xa7\xd8\xa8\"],"
+		"[\"x/\\\"q\\\\.html\",\"a \\\"b\\\" \\\\ c\\u2028def\",\"ltr\",\"\","
+		"\"a b c d e f line sep\"]"
+		"]};\n";
+	assert_int_equal(len, sizeof bytes - 1);
+	assert_memory_equal(js, bytes, len);
+
 	/* the same input gives the same bytes */
 	UNIT_OK(s->ctx, folio_reader_search_index(s->ctx, &m, &js2, &len2));
 	assert_int_equal(len, len2);
@@ -529,10 +586,79 @@ static void index_content(void **state)
 	/* no articles */
 	init_manifest(&m, "Empty");
 	make_index(s->ctx, &m, &x, &js, &len);
-	assert_string_equal(js, "window.FOLIO_SEARCH={\"v\":1,\"a\":[],\"t\":\"\",\"p\":\"\"};\n");
+	assert_string_equal(js, "window.FOLIO_SEARCH={\"v\":2,\"a\":[]};\n");
 	index_free(&x);
 	free(js);
 	free_manifest(&m);
+}
+
+/* The entry of article path in an index: its bytes from '[' to ']', or
+ * fails. */
+static void entry_of(const char *js, const char *path, const char **start, size_t *len)
+{
+	char *key = unit_join("[\"", path, "\",");
+	const char *p = strstr(js, key), *end;
+
+	if (p == NULL)
+		fail_msg("no entry for %s", path);
+	end = strstr(p, "\"]");
+	assert_non_null(end);
+	*start = p;
+	*len = (size_t)(end + 2 - p);
+	free(key);
+}
+
+/* An article's entry depends on the article alone: its bytes stay the same
+ * when articles before and after it come and go (what keeps a day's delta
+ * of search-index.js small).  Terms sort in UTF-16 order (U+1F600 before
+ * U+E000, though not in UTF-8 byte order), each once. */
+static void index_article_entries(void **state)
+{
+	struct unit_state *s = *state;
+	struct folio_manifest m1, m2;
+	char *js1, *js2;
+	size_t len1, len2;
+
+	init_manifest(&m1, "Day 1");
+	add_article(&m1, "a/old.html", "Old news", "en", "ltr", NULL, "Yesterday only.");
+	add_article(&m1, "b/kept.html", "Kept \xf0\x9f\x98\x80", "en", "ltr", NULL,
+		    "Kept \xf0\x9f\x98\x80 \xee\x80\x80 zebra zebra Zebra apple");
+	add_article(&m1, "c/\xd8\xa8.html", "\xd8\xa7\xd9\x84\xd8\xb3\xd9\x88\xd9\x82", "ar",
+		    "rtl", NULL, NULL);
+	init_manifest(&m2, "Day 2");
+	add_article(&m2, "a/new.html", "New news", "en", "ltr", NULL, "Today only.");
+	add_article(&m2, "a/other.html", "Another", "en", "ltr", NULL, "More.");
+	add_article(&m2, "b/kept.html", "Kept \xf0\x9f\x98\x80", "en", "ltr", NULL,
+		    "Kept \xf0\x9f\x98\x80 \xee\x80\x80 zebra zebra Zebra apple");
+	add_article(&m2, "c/\xd8\xa8.html", "\xd8\xa7\xd9\x84\xd8\xb3\xd9\x88\xd9\x82", "ar",
+		    "rtl", NULL, NULL);
+	add_article(&m2, "d/last.html", "Last", "en", "ltr", NULL, "The end.");
+	UNIT_OK(s->ctx, folio_reader_search_index(s->ctx, &m1, &js1, &len1));
+	UNIT_OK(s->ctx, folio_reader_search_index(s->ctx, &m2, &js2, &len2));
+
+	const char *e1, *e2;
+	size_t n1, n2;
+	entry_of(js1, "b/kept.html", &e1, &n1);
+	entry_of(js2, "b/kept.html", &e2, &n2);
+	assert_int_equal(n1, n2);
+	assert_memory_equal(e1, e2, n1);
+	static const char kept[] = "[\"b/kept.html\",\"Kept \xf0\x9f\x98\x80\",\"ltr\",\"en\","
+		"\"apple kept zebra \xf0\x9f\x98\x80 \xee\x80\x80\"]";
+	assert_int_equal(n1, sizeof kept - 1);
+	assert_memory_equal(e1, kept, n1);
+	entry_of(js1, "c/\xd8\xa8.html", &e1, &n1);
+	entry_of(js2, "c/\xd8\xa8.html", &e2, &n2);
+	assert_int_equal(n1, n2);
+	assert_memory_equal(e1, e2, n1);
+
+	struct search_index x;
+	index_parse(js2, len2, &x);
+	assert_int_equal(json_array_size(json_object_get(x.root, "a")), 5);
+	index_free(&x);
+	free(js1);
+	free(js2);
+	free_manifest(&m1);
+	free_manifest(&m2);
 }
 
 /* ---- the edition page ----------------------------------------------------- */
@@ -882,7 +1008,8 @@ int main(void)
 		cmocka_unit_test(fold_cases),
 		cmocka_unit_test(fold_edges),
 		UNIT_TEST(token_cases),
-		UNIT_TEST(index_postings),
+		UNIT_TEST(index_many_articles),
+		UNIT_TEST(index_article_entries),
 		UNIT_TEST(index_content),
 		UNIT_TEST(index_page),
 		UNIT_TEST(index_page_language),
