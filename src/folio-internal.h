@@ -133,6 +133,8 @@ bool folio_base64_exact(uint8_t *out, size_t want, const char *b64, size_t len);
  * anything but a regular file or one larger than max bytes. */
 int folio_read_small_file(folio_ctx *ctx, const char *path, size_t max,
 			  char **out, size_t *len);
+/* write(2) until all of buf is written (EINTR retried): 0, or -1 with errno. */
+int folio_write_all(int fd, const void *buf, size_t len);
 /* Writes data[0..len) to a new file beside path, "PATH.tmp-XXXXXX" with
  * the given mode, and fsyncs it; *tmp (malloc'd, the caller frees it)
  * receives its name.  On failure nothing is left behind. */
@@ -396,6 +398,12 @@ char *folio_trusted_comment(const struct folio_manifest *m);
 
 bool folio_channel_valid(const char *channel);
 
+struct json_t; /* jansson's json_t */
+/* root as compact JSON and one final LF, malloc'd; root NULL (a failed
+ * build) or no memory is FOLIO_ESYSTEM "cannot encode WHAT". */
+int folio_json_line(folio_ctx *ctx, const struct json_t *root, const char *what, char **out,
+		    size_t *len);
+
 /* Strict fields of a signed JSON document (the manifest, a key list).  A
  * problem is FOLIO_EREJECT "cannot verify 'NAME': WHAT: PROBLEM". */
 struct folio_decoder {
@@ -403,7 +411,6 @@ struct folio_decoder {
 	const char *name; /* the file, for messages */
 	const char *what; /* the document: "manifest", "key list" */
 };
-struct json_t; /* jansson's json_t */
 int folio_decode_fail(struct folio_decoder *d, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* The string field key of obj, at most max bytes, without control

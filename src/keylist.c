@@ -379,20 +379,10 @@ static int encode(folio_ctx *ctx, const struct folio_keylist *kl, char **out, si
 		fail |= json_array_append_new(keys, o);
 	}
 	fail |= json_object_set(root, "keys", keys);
-	char *text = fail ? NULL : json_dumps(root, JSON_COMPACT);
+	int rc = folio_json_line(ctx, fail ? NULL : root, "the key list", out, len);
 	json_decref(keys);
 	json_decref(root);
-	size_t n = text != NULL ? strlen(text) : 0;
-	char *withnl = text != NULL ? realloc(text, n + 2) : NULL;
-	if (withnl == NULL) {
-		free(text);
-		return folio_fail(ctx, FOLIO_ESYSTEM, "cannot encode the key list: out of memory");
-	}
-	withnl[n] = '\n';
-	withnl[n + 1] = '\0';
-	*out = withnl;
-	*len = n + 1;
-	return FOLIO_OK;
+	return rc;
 }
 
 /* Writes data to a temporary file beside path, fsyncs it and renames it

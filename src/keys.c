@@ -100,6 +100,21 @@ int folio_read_small_file(folio_ctx *ctx, const char *path, size_t max,
 	return FOLIO_OK;
 }
 
+int folio_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 int folio_write_temp(folio_ctx *ctx, const char *path, const void *data, size_t len,
 		     unsigned mode, char **tmp)
 {
@@ -115,18 +130,8 @@ int folio_write_temp(folio_ctx *ctx, const char *path, const void *data, size_t 
 		return folio_fail_errno(ctx, err, "cannot write '%s'", path);
 	}
 	int err = 0;
-	size_t done = 0;
-	if (fchmod(fd, (mode_t)mode) != 0)
+	if (fchmod(fd, (mode_t)mode) != 0 || folio_write_all(fd, data, len) != 0)
 		err = errno;
-	while (err == 0 && done < len) {
-		ssize_t n = write(fd, (const char *)data + done, len - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			err = errno;
-		else
-			done += (size_t)n;
-	}
 	if (err == 0 && fsync(fd) != 0)
 		err = errno;
 	if (close(fd) != 0 && err == 0)

@@ -169,20 +169,6 @@ static void free_names(char **names, size_t n)
 	free(names);
 }
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 /* Writes name in dirfd whole or not at all: a temporary file NAME.tmp-XXXXXXXX
  * beside it, fsync, rename, fsync of the folder.  what names the file in
@@ -200,7 +186,7 @@ static int write_atomic(folio_library *lib, int dirfd, const char *name, const c
 	}
 	if (fd < 0)
 		return folio_fail(lib->ctx, FOLIO_ESYSTEM, "cannot write '%s': no temporary name free", what);
-	if (write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+	if (folio_write_all(fd, data, len) != 0 || fsync(fd) != 0) {
 		int err = errno;
 		close(fd);
 		unlinkat(dirfd, tmp, 0);
@@ -326,21 +312,14 @@ static void load_state(folio_library *lib)
 
 static int save_state(folio_library *lib)
 {
-	char *text = json_dumps(lib->state, JSON_COMPACT);
-	if (text == NULL)
-		return folio_fail_errno(lib->ctx, ENOMEM, "cannot write '%s/" META_DIR "/" STATE_NAME "'",
-					lib->dir);
-	size_t len = strlen(text);
-	char *withlf = realloc(text, len + 2);
-	if (withlf == NULL) {
-		free(text);
-		return folio_fail_errno(lib->ctx, ENOMEM, "cannot write the library's state");
-	}
-	withlf[len++] = '\n';
-	withlf[len] = '\0';
+	char *withlf;
+	size_t len;
+	int rc = folio_json_line(lib->ctx, lib->state, "the library's state", &withlf, &len);
+	if (rc != FOLIO_OK)
+		return rc;
 	char what[PATH_MAX];
 	snprintf(what, sizeof(what), "%s/" META_DIR "/" STATE_NAME, lib->dir);
-	int rc = write_atomic(lib, lib->metafd, STATE_NAME, withlf, len, what);
+	rc = write_atomic(lib, lib->metafd, STATE_NAME, withlf, len, what);
 	free(withlf);
 	return rc;
 }
@@ -1254,7 +1233,7 @@ static int repair_object(struct install *in, int stagingfd, const char *path, co
 			rc = n < 0 ? -1 : 0;
 			break;
 		}
-		rc = write_all(dst, in->buf, (size_t)n);
+		rc = folio_write_all(dst, in->buf, (size_t)n);
 	}
 	if (rc == 0 && fsync(dst) != 0)
 		rc = -1;
@@ -2347,19 +2326,32 @@ int folio_library_check(folio_library *lib, void (*problem)(void *arg, const cha
 
 /* ---- for parts.c: the keys of a channel and a temporary file ------------------------- */
 
+/* The pinned root and state of a channel the library trusts, for checking
+ * NAME (a parts index); FOLIO_EREJECT on ctx when it trusts no such channel. */
+static int trusted_channel(folio_library *lib, folio_ctx *ctx, const char *name,
+			   const char *channel, const struct root **root, json_t **c)
+{
+	int rc = need_state(lib);
+	if (rc != FOLIO_OK)
+		return folio_fail(ctx, rc, "%s", folio_errmsg(lib->ctx));
+	*root = find_root(lib, channel);
+	*c = state_channel(lib, channel);
+	if (*root == NULL || *c == NULL || !(*root)->trusted)
+		return folio_fail(ctx, FOLIO_EREJECT,
+				  "cannot verify '%s': it is for channel '%s', which the library '%s' does not trust",
+				  name, channel, lib->dir);
+	return FOLIO_OK;
+}
+
 int folio_library_key(folio_library *lib, folio_ctx *ctx, const char *name, const char *channel,
 		      const char *key_id, folio_pubkey *out, bool *unknown)
 {
 	*unknown = false;
-	int rc = need_state(lib);
+	const struct root *root;
+	json_t *c;
+	int rc = trusted_channel(lib, ctx, name, channel, &root, &c);
 	if (rc != FOLIO_OK)
-		return folio_fail(ctx, rc, "%s", folio_errmsg(lib->ctx));
-	const struct root *root = find_root(lib, channel);
-	json_t *c = state_channel(lib, channel);
-	if (root == NULL || c == NULL || !root->trusted)
-		return folio_fail(ctx, FOLIO_EREJECT,
-				  "cannot verify '%s': it is for channel '%s', which the library '%s' does not trust",
-				  name, channel, lib->dir);
+		return rc;
 	if (strcmp(root->key->id, key_id) == 0) {
 		*out = *root->key;
 		return FOLIO_OK;
@@ -2392,15 +2384,11 @@ int folio_library_head_key(folio_library *lib, folio_ctx *ctx, const char *name,
 			   const char *channel, const char *key_id, struct folio_head_key *out)
 {
 	memset(out, 0, sizeof(*out));
-	int rc = need_state(lib);
+	const struct root *root;
+	json_t *c;
+	int rc = trusted_channel(lib, ctx, name, channel, &root, &c);
 	if (rc != FOLIO_OK)
-		return folio_fail(ctx, rc, "%s", folio_errmsg(lib->ctx));
-	const struct root *root = find_root(lib, channel);
-	json_t *c = state_channel(lib, channel);
-	if (root == NULL || c == NULL || !root->trusted)
-		return folio_fail(ctx, FOLIO_EREJECT,
-				  "cannot verify '%s': it is for channel '%s', which the library '%s' does not trust",
-				  name, channel, lib->dir);
+		return rc;
 	/* The head is checked as install checks a bundle's (the same open, the
 	 * same roots, the same clock floor); only the head is read. */
 	struct scan none = {0};

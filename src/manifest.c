@@ -180,19 +180,23 @@ int folio_manifest_encode(folio_ctx *ctx, const struct folio_manifest *m,
 	for (size_t i = 0; i < m->narticles && !bad; i++)
 		bad |= json_array_append_new(articles, encode_article(&m->articles[i]));
 	bad |= json_object_set(root, "articles", articles);
-	char *text = bad ? NULL : json_dumps(root, JSON_COMPACT);
+	int rc = folio_json_line(ctx, bad ? NULL : root, "the manifest", out, len);
 	json_decref(articles);
 	json_decref(files);
 	json_decref(root);
-	if (text == NULL)
-		return folio_fail(ctx, FOLIO_ESYSTEM, "cannot encode the manifest: out of memory");
-	/* a final newline, so that the extracted file reads well */
-	size_t n = strlen(text);
-	char *withnl = realloc(text, n + 2);
+	return rc;
+}
+
+int folio_json_line(folio_ctx *ctx, const json_t *root, const char *what, char **out, size_t *len)
+{
+	char *text = root != NULL ? json_dumps(root, JSON_COMPACT) : NULL;
+	size_t n = text != NULL ? strlen(text) : 0;
+	char *withnl = text != NULL ? realloc(text, n + 2) : NULL;
 	if (withnl == NULL) {
 		free(text);
-		return folio_fail(ctx, FOLIO_ESYSTEM, "cannot encode the manifest: out of memory");
+		return folio_fail(ctx, FOLIO_ESYSTEM, "cannot encode %s: out of memory", what);
 	}
+	/* a final newline, so that the file reads well in a terminal */
 	withnl[n] = '\n';
 	withnl[n + 1] = '\0';
 	*out = withnl;

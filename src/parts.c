@@ -101,13 +101,6 @@ static bool safe_base(const char *name)
 }
 
 /* The seckey's public half, to verify what it signed. */
-static void public_half(const folio_seckey *key, folio_pubkey *out)
-{
-	memset(out, 0, sizeof(*out));
-	memcpy(out->keyid, key->keyid, sizeof(out->keyid));
-	memcpy(out->pk, key->sk + 32, sizeof(out->pk));
-	memcpy(out->id, key->id, sizeof(out->id));
-}
 
 static char *parts_comment(const char *channel, uint64_t edition, size_t nparts)
 {
@@ -118,20 +111,6 @@ static char *parts_comment(const char *channel, uint64_t edition, size_t nparts)
 	return s;
 }
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 /* Reads exactly len bytes (fewer only at the end of the file: *got says). */
 static int read_full(int fd, void *buf, size_t len, size_t *got)
@@ -258,7 +237,7 @@ static int write_parts(folio_ctx *ctx, const char *bundle, int fd, uint64_t size
 			else if (got != n)
 				rc = folio_fail(ctx, FOLIO_EREJECT, "cannot split '%s': it changed while it was read",
 						bundle);
-			else if (write_all(pfd, buf, n) != 0)
+			else if (folio_write_all(pfd, buf, n) != 0)
 				rc = folio_fail_errno(ctx, errno, "cannot write '%s'", out[i].tmp);
 			if (rc == FOLIO_OK) {
 				crypto_generichash_update(&one, (const unsigned char *)buf, n);
@@ -313,21 +292,11 @@ static int encode_index(folio_ctx *ctx, const struct folio_parts *p, const char 
 		fail |= json_array_append_new(list, o);
 	}
 	fail |= json_object_set(root, "parts", list);
-	char *text = fail ? NULL : json_dumps(root, JSON_COMPACT);
+	int rc = folio_json_line(ctx, fail ? NULL : root, "the parts index", out, len);
 	json_decref(bundle);
 	json_decref(list);
 	json_decref(root);
-	size_t n = text != NULL ? strlen(text) : 0;
-	char *withnl = text != NULL ? realloc(text, n + 2) : NULL;
-	if (withnl == NULL) {
-		free(text);
-		return folio_fail(ctx, FOLIO_ESYSTEM, "cannot encode the parts index: out of memory");
-	}
-	withnl[n] = '\n';
-	withnl[n + 1] = '\0';
-	*out = withnl;
-	*len = n + 1;
-	return FOLIO_OK;
+	return rc;
 }
 
 /* With force: the PREFIX.partN files an earlier split left that this one
@@ -453,10 +422,13 @@ int folio_bundle_split_with(folio_ctx *ctx, const char *path, const folio_seckey
 	}
 
 	/* The bundle verifies in full before anything is written. */
-	folio_pubkey pub;
-	public_half(key, &pub);
-	rc = folio_bundle_open_with(ctx, path, verify_key != NULL ? verify_key : &pub, NULL, sources,
-				    nsources, &b);
+	folio_pubkey *pub = NULL;
+	if (verify_key == NULL)
+		rc = folio_seckey_public(ctx, key, &pub);
+	if (rc == FOLIO_OK)
+		rc = folio_bundle_open_with(ctx, path, verify_key != NULL ? verify_key : pub, NULL, sources,
+					    nsources, &b);
+	folio_pubkey_free(pub);
 	if (rc != FOLIO_OK && verify_key == NULL && strstr(folio_errmsg(ctx), ": key list: ") != NULL) {
 		char msg[1024];
 		snprintf(msg, sizeof(msg), "%s", folio_errmsg(ctx));
@@ -735,7 +707,7 @@ static int append_file(folio_ctx *ctx, int fd, const char *path, const char *tmp
 		size_t got;
 		if (read_full(in, buf, COPY_BUF, &got) != 0)
 			rc = folio_fail_errno(ctx, errno, "cannot read '%s'", path);
-		else if (write_all(fd, buf, got) != 0)
+		else if (folio_write_all(fd, buf, got) != 0)
 			rc = folio_fail_errno(ctx, errno, "cannot write '%s'", tmp);
 		else
 			*total += got;
@@ -1127,7 +1099,7 @@ static int assemble(folio_ctx *ctx, folio_parts *p, int fd, const char *tmp)
 			else if (got != want)
 				rc = folio_fail(ctx, FOLIO_EREJECT, "cannot install '%s': part '%s' changed while "
 						"it was read", p->index, pt->path);
-			else if (write_all(fd, buf, got) != 0)
+			else if (folio_write_all(fd, buf, got) != 0)
 				rc = folio_fail_errno(ctx, errno, "cannot write '%s'", tmp);
 			if (rc == FOLIO_OK) {
 				crypto_generichash_update(&one, (const unsigned char *)buf, got);
