@@ -202,6 +202,8 @@ struct folio_open_opts {
 				   non-zero (the library's) also words the time
 				   refusals for a library */
 	int64_t future_margin;  /* seconds "created" may be past now; -1: 86400 */
+	bool any_time;          /* neither expiry nor creation time is checked: a
+				   publisher's own earlier edition (pack --base) */
 	/* Edition folders that may supply what a bundle does not carry, its
 	 * manifest's base included (folio_bundle_add_source()). */
 	const char *const *sources;

@@ -1634,7 +1634,14 @@ int folio_library_install(folio_library *lib, const char *path,
 			sweep(lib);
 		if (folio_errcode(lib->ctx) == FOLIO_EREJECT && folio_bundle_missing_text(b) > 0) {
 			const char *first = folio_bundle_missing(b, 0);
-			if (result->base != 0)
+			/* "install the base first" only when it is not here: a delta
+			 * (a layer of one) may also lack what an incomplete copy of
+			 * this edition still lacks */
+			bool base_here = false;
+			for (size_t i = 0; i < s.n; i++)
+				base_here |= s.e[i].parsed && strcmp(s.e[i].channel, channel) == 0 &&
+					     s.e[i].number == result->base;
+			if (result->base != 0 && !base_here)
 				rc = folio_fail(lib->ctx, FOLIO_EREJECT,
 						"cannot install '%s': it is a delta against edition %llu of channel "
 						"'%s', and %zu of its files are in no edition kept here ('%s' among "

@@ -517,8 +517,17 @@ static int base_from_bundle(folio_ctx *ctx, const struct folio_pack_options *o,
 	folio_pubkey *pub = NULL;
 	folio_bundle *bundle = NULL;
 	int rc = folio_seckey_public(ctx, key, &pub);
+	/* the publisher's own earlier edition: that it has expired since (or
+	 * that the clock is behind) does not make its bytes a worse base */
+	struct folio_open_opts oo = {.key = pub, .future_margin = -1, .any_time = true};
 	if (rc == FOLIO_OK)
-		rc = folio_bundle_open(ctx, b->name, pub, NULL, &bundle);
+		rc = folio_bundle_open_opts(ctx, b->name, &oo, &bundle);
+	if (rc != FOLIO_OK && ctx->needs_base != 0)
+		rc = folio_fail(ctx, FOLIO_EREJECT,
+				"cannot use base '%s': it is itself a delta (against edition %llu), whose "
+				"manifest cannot be read alone: give its edition's folder (unpacked), or a "
+				"bundle of it made without --base",
+				b->name, (unsigned long long)ctx->needs_base);
 	if (rc == FOLIO_OK) {
 		size_t len;
 		const char *json = folio_bundle_manifest_json(bundle, &len);
@@ -1236,6 +1245,13 @@ static int pack(folio_ctx *ctx, const char *src, const folio_seckey *key,
 	bool to_stdout = strcmp(out, "-") == 0;
 
 	rc = plan_outputs(ctx, &o, out, outs, &nouts);
+	/* A folder cannot be replaced, --force or not: refused before anything
+	 * is written, not after another output was renamed over an old file
+	 * (the renames are all or nothing, but the old file is gone then). */
+	struct stat ost;
+	for (size_t i = 0; i < nouts && rc == FOLIO_OK; i++)
+		if (!to_stdout && stat(outs[i].name, &ost) == 0 && S_ISDIR(ost.st_mode))
+			rc = folio_fail(ctx, FOLIO_EUSAGE, "cannot write '%s': it is a folder", outs[i].name);
 	for (size_t i = 0; i < nouts && rc == FOLIO_OK; i++)
 		if (!to_stdout && !o.force && access(outs[i].name, F_OK) == 0)
 			rc = folio_fail(ctx, FOLIO_EUSAGE,

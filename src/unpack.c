@@ -96,6 +96,7 @@ struct folio_bundle {
 	char root_id[17];   /* the trusted key the signature chain starts from */
 	int64_t now_floor;  /* "now" is never earlier than this */
 	int64_t future_margin;
+	bool any_time;      /* no expiry or future check (a publisher's base) */
 	bool current;       /* unpack found dest already holding this edition */
 	const char *dest;   /* unpack: DEST as given, for messages */
 	/* Bundles that carry part of an edition (FORMAT.md section 17). */
@@ -425,6 +426,8 @@ static int check_policy(folio_bundle *b, const char *channel)
 		return folio_fail(b->ctx, FOLIO_EREJECT,
 				  "cannot verify '%s': bundle is for channel '%s', not '%s'",
 				  b->name, m->channel, channel);
+	if (b->any_time)
+		return FOLIO_OK;
 	if (now >= m->expires) {
 		folio_time_format(when, m->expires);
 		if (floored)
@@ -864,6 +867,7 @@ int folio_bundle_open_opts(folio_ctx *ctx, const char *path, const struct folio_
 	b->resumed_at = -1;
 	b->now_floor = o->now_floor;
 	b->future_margin = o->future_margin >= 0 ? o->future_margin : FUTURE_MARGIN;
+	b->any_time = o->any_time;
 	bool is_stdin = strcmp(path, "-") == 0;
 	b->name = strdup(is_stdin ? "(standard input)" : path);
 	if (b->name == NULL) {

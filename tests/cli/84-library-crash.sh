@@ -73,7 +73,7 @@ expect_status 0 "$UNPACK" trust add sport key.pub --library base
 for b in n1 n2 p1; do
 	expect_status 0 "$UNPACK" install $b.folio --library base -q
 done
-set_base() { rm -rf lib && cp -a base lib || fail "copy base"; }
+set_base() { rm -rf lib && cp -a "${BASE:-base}" lib || fail "copy ${BASE:-base}"; }
 # kill_points WHAT EVERY LAST PRESENT MAYBE WANT CMD...: from the base
 # library, CMD is killed before every EVERY-th of its file-changing calls
 # and before each of the last LAST; after each kill, after_kill WHAT PRESENT
@@ -112,6 +112,32 @@ echo "install killed before $KILLS of its $CALLS file-changing calls: edition in
 kill_points "install --force" 3 20 "news/1 news/2 sport/1" "" "news/1 news/2 sport/1 " \
 	"$UNPACK" install n2.folio --library lib -q --force
 echo "install --force killed before $KILLS of its $CALLS file-changing calls"
+
+# ---- install --partial of a damaged bundle, then the install that completes it -------
+# Edition 3 one entry a frame, one byte flipped in the first frame after the
+# head that holds a file (its own: no kept edition has it).  Killed: the
+# editions kept are intact, edition 3 absent or incomplete and consistent
+# (check skips what .folio/missing lists), a rerun installs it incomplete.
+# Then, from a library holding that incomplete edition 3, the whole bundle
+# completes it (the old copy a source, replaced in one exchange): killed,
+# edition 3 stays, incomplete or complete, and the rerun completes it.
+SOURCE_DATE_EPOCH=$(($(date +%s) - 3600 + 3)) expect_status 0 "$PACK" pack s3 -k key.key -c news -e 3 \
+	--valid-days 30 -l 1 --frame-size 1 -o n3f.folio -q
+FRAMES_PY=$(dirname "$TESTLIB")/frames.py
+tar --zstd -xOf n3f.folio .folio/manifest.json >n3f.json || fail "no manifest in n3f.folio"
+python3 "$FRAMES_PY" plan n3f.folio n3f.json n3f.plan >n3f.frames || fail "frames.py plan"
+pos=$(awk 'NR > 1 && $3 > 0 { print int(($1 + $2) / 2); exit }' n3f.frames)
+[ -n "$pos" ] || fail "no frame of n3f.folio holds a file"
+python3 "$FRAMES_PY" make n3f.folio "n3dmg.folio:flip:$pos" || fail "frames.py make"
+kill_points "install --partial" 3 20 "news/1 news/2 sport/1" "news/3" "news/1 news/2 news/3 sport/1 " \
+	"$UNPACK" install n3dmg.folio --library lib -q --partial
+[ -s lib/news/3/.folio/missing ] || fail "install --partial of the damaged bundle left nothing missing"
+echo "install --partial killed before $KILLS of its $CALLS file-changing calls"
+rm -rf base-partial && cp -a lib base-partial || fail "copy lib"
+BASE=base-partial kill_points "the completing install" 3 20 "news/1 news/2 news/3 sport/1" "" \
+	"news/1 news/2 news/3 sport/1 " "$UNPACK" install n3f.folio --library lib -q
+[ ! -e lib/news/3/.folio/missing ] || fail "the completing install left lib/news/3/.folio/missing"
+echo "the completing install killed before $KILLS of its $CALLS file-changing calls"
 
 # ---- prune --------------------------------------------------------------------------
 expect_status 0 "$UNPACK" install n3.folio --library base -q

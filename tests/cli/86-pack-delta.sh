@@ -283,6 +283,26 @@ else
 	echo "note: python3-pil missing, the news corpus is not measured"
 fi
 
+# ---- a base bundle that has expired, or that the clock says is from the future ----
+# The publisher's own earlier edition: its expiry (or a clock that is behind)
+# does not make it a worse base.  A delta as a base: its manifest is a patch
+# that cannot be read alone, which the message says in a packer's words.
+SOURCE_DATE_EPOCH=$(($(date +%s) - 10 * 86400)) expect_status 0 "$PACK" pack day1 -k key.key -c news -e 1 \
+	--valid-days 2 -o old1.folio -q
+SOURCE_DATE_EPOCH=$(($(date +%s) + 5 * 86400)) expect_status 0 "$PACK" pack day1 -k key.key -c news -e 1 \
+	-o future1.folio -q
+for b in old1 future1; do
+	(unset SOURCE_DATE_EPOCH; expect_status 0 "$PACK" pack day2 -k key.key -c news -e 2 -o "from-$b.folio" -q \
+		--base "$b.folio") || exit 1
+	rm -rf "base-$b" "got-$b"
+	mkdir "base-$b" && (cd "base-$b" && tar --zstd -xf "../$b.folio") || fail "cannot extract $b.folio"
+	expect_status 0 "$UNPACK" unpack "from-$b.folio" -p key.pub --base "base-$b" -C "got-$b" -q
+	cmp -s "got-$b/articles/long-07.html" day2/articles/long-07.html ||
+		fail "the delta against $b.folio does not give day 2's article"
+done
+expect_reject 1 "cannot use base 'delta.folio': it is itself a delta \\(against edition 1\\)" \
+	"$PACK" pack day2 -k key.key -c news -e 3 -o r0.folio --base delta.folio
+
 # ---- refusals ----
 expect_status 0 "$PACK" pack day1 -k key.key -c other -e 1 $FIXED_VALIDITY -o other.folio -q
 expect_reject 2 "base 'other.folio'.*channel 'other', not 'news'" \
@@ -311,6 +331,14 @@ touch r9.media.folio
 expect_reject 2 "'r9.media.folio'.*exists" "$PACK" pack day2 -k key.key -c news -e 2 -o r9 --layers text,media
 [ ! -e r9.text.folio ] || fail "r9.text.folio written although r9.media.folio could not be"
 [ ! -s r9.media.folio ] || fail "r9.media.folio replaced without --force"
+# --force, and one output is a folder: refused before anything is written,
+# so the text bundle already there is not replaced and then lost
+cp d2.text.folio r11.text.folio
+mkdir -p r11.media.folio/x
+expect_reject 2 "cannot write 'r11.media.folio': it is a folder" \
+	"$PACK" pack day1 -k key.key -c news -e 1 -o r11 --layers text,media --force
+cmp -s d2.text.folio r11.text.folio || fail "--force with a folder as one output lost the other output's old file"
+rm -rf r11.media.folio r11.text.folio
 # the media bundle cannot be written (a file size limit: write fails with
 # EFBIG) after the text bundle was: neither appears
 cp -R day2 big

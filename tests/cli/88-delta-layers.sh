@@ -332,6 +332,21 @@ expect_reject 1 "cannot install 'dl.text.folio': it is a delta against edition 1
 	"$UNPACK" install dl.text.folio --library lib7b
 [ "$(listing lib7b)" = "$before" ] || fail "a refused text delta changed the library"
 
+# A media delta over an edition 2 that lacks text files (a media layer
+# installed with --partial) while its base, edition 1, is kept: refused as
+# incomplete, not with "install edition 1 first" (the library holds it).
+LIBDIR=lib7c
+expect_status 0 "$UNPACK" trust add news key.pub --library lib7c
+expect_status 0 "$UNPACK" install d1.folio --library lib7c
+expect_status 0 "$UNPACK" install L2.media.folio --library lib7c --partial
+before=$(listing lib7c)
+expect_reject 1 "cannot install 'dl.media.folio': incomplete: [0-9]+ of [0-9]+ files of edition 2 are neither in it nor kept here" \
+	"$UNPACK" install dl.media.folio --library lib7c
+[ "$(listing lib7c)" = "$before" ] || fail "a refused media delta changed the library"
+expect_status 0 "$UNPACK" install dl.text.folio --library lib7c
+same_tree full2 lib7c/news/2 "the library: a media layer (--partial), then a text delta"
+lib_consistent
+
 # ---- 8. verify; a tampered patch ----
 # a delta's manifest is a patch against its base's: it verifies only with it
 expect_reject 1 "cannot verify 'delta.folio': it is a delta against edition 1, whose manifest it patches" \
