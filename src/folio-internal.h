@@ -246,6 +246,10 @@ const char *folio_bundle_keylist_sig(const folio_bundle *b, size_t *len);
 /* Another: dest's parent folder must not be a symbolic link (the library's
  * DIR/CHANNEL: writing through one would write outside the library). */
 #define FOLIO_UNPACK_PARENT_NOFOLLOW 0x200
+/* Another: accept files missing (dest holds an incomplete copy of the
+ * edition that this bundle may improve without completing); damage still
+ * needs FOLIO_PARTIAL. */
+#define FOLIO_UNPACK_KEEP_MISSING 0x400
 int folio_bundle_unpack_hook(folio_bundle *b, const char *dest, int flags,
 			     int (*before_commit)(void *arg, folio_bundle *b, int stagingfd),
 			     void *arg);

@@ -1626,7 +1626,9 @@ int folio_library_install(folio_library *lib, const char *path,
 	}
 	rc = folio_bundle_unpack_hook(b, dest,
 				      (there ? FOLIO_FORCE | FOLIO_UNPACK_REPLACE_ANY : 0) |
-					      FOLIO_UNPACK_PARENT_NOFOLLOW | (o->partial ? FOLIO_PARTIAL : 0),
+					      FOLIO_UNPACK_PARENT_NOFOLLOW | (o->partial ? FOLIO_PARTIAL : 0) |
+					      /* an incomplete copy kept: what is added is kept */
+					      (same != NULL && same->missing > 0 ? FOLIO_UNPACK_KEEP_MISSING : 0),
 				      share_files, &in);
 	result->base = folio_bundle_base(b);
 	if (rc != FOLIO_OK) {

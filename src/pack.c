@@ -607,7 +607,8 @@ static uint8_t *base_bytes(const struct base *b, const struct folio_file *bf)
 {
 	if (b->dirfd < 0)
 		return NULL;
-	int fd = openat(b->dirfd, bf->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO planted there does not hang the pack */
+	int fd = openat(b->dirfd, bf->path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return NULL;
 	struct stat st;

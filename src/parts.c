@@ -425,9 +425,11 @@ int folio_bundle_split_with(folio_ctx *ctx, const char *path, const folio_seckey
 	folio_pubkey *pub = NULL;
 	if (verify_key == NULL)
 		rc = folio_seckey_public(ctx, key, &pub);
+	/* the publisher's own bundle: expiry and the clock do not matter */
+	struct folio_open_opts oo = {.key = verify_key != NULL ? verify_key : pub, .future_margin = -1,
+				     .sources = sources, .nsources = nsources, .any_time = true};
 	if (rc == FOLIO_OK)
-		rc = folio_bundle_open_with(ctx, path, verify_key != NULL ? verify_key : pub, NULL, sources,
-					    nsources, &b);
+		rc = folio_bundle_open_opts(ctx, path, &oo, &b);
 	folio_pubkey_free(pub);
 	if (rc != FOLIO_OK && verify_key == NULL && strstr(folio_errmsg(ctx), ": key list: ") != NULL) {
 		char msg[1024];

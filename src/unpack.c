@@ -105,6 +105,7 @@ struct folio_bundle {
 	uint64_t base;      /* the edition a delta says it needs */
 	unsigned layers;    /* the layers it says it carries */
 	bool partial;       /* FOLIO_PARTIAL: damage is skipped, not fatal */
+	bool keep_missing;  /* missing files are accepted (improving an incomplete copy) */
 	char *damage;       /* the first damage skipped */
 	off_t in_base;      /* the input offset of inbuf[0] */
 	off_t frame_pos;    /* the input offset where the current frame began */
@@ -1740,7 +1741,7 @@ static unsigned layer_of(const struct folio_file *f)
  * carry (a text layer is a readable edition). */
 static bool missing_ok(const folio_bundle *b, bool unpacking)
 {
-	if (b->partial)
+	if (b->partial || (unpacking && b->keep_missing))
 		return true;
 	for (size_t k = 0; k < b->nmissing; k++) {
 		unsigned l = layer_of(&b->m.files[b->missing[k]]);
@@ -2114,6 +2115,12 @@ static int check_installed(folio_bundle *b, const char *dest)
 					(unsigned long long)old.edition, dest);
 		} else if (b->m.edition == old.edition && !incomplete(dest)) {
 			b->current = true;
+		} else if (b->m.edition == old.edition) {
+			/* an incomplete copy, accepted so before: what this bundle
+			 * adds is kept even when it does not complete it (the old copy
+			 * is a source, so nothing it has is lost); damage still needs
+			 * --partial */
+			b->keep_missing = true;
 		} else if (b->m.edition > old.edition && b->m.expires <= old.created) {
 			folio_time_format(when, b->m.expires);
 			rc = reject(b, "edition expired at %s, before edition %llu in '%s' was made",
@@ -2149,6 +2156,7 @@ int folio_bundle_unpack_hook(folio_bundle *b, const char *dest, int flags,
 		return folio_fail(b->ctx, FOLIO_EUSAGE, "'%s' was already read", b->name);
 	b->used = true;
 	b->partial = (flags & FOLIO_PARTIAL) != 0;
+	b->keep_missing = (flags & FOLIO_UNPACK_KEEP_MISSING) != 0;
 	struct staging s = {.parentfd = -1, .fd = -1};
 	b->dest = dest;
 	int rc = split_dest(b, dest, flags, &s);
