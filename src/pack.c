@@ -337,6 +337,7 @@ struct packer {
 	uint64_t frame_size;
 	bool in_head;            /* frame 1 ends only after the head, whatever its size */
 	const struct base *base; /* a delta's base edition, or NULL */
+	ZSTD_CCtx *pcctx;        /* patches, and the same contents compressed alone */
 };
 
 static int tar_fail(struct packer *p, const char *what)
@@ -652,14 +653,17 @@ static int make_patch(struct packer *p, const char *path, const uint8_t *base, s
 	int wlog = 10;
 	while (((uint64_t)1 << wlog) < (uint64_t)base_len + len)
 		wlog++;
-	ZSTD_CCtx *cctx = ZSTD_createCCtx();
+	/* one context for every patch: its tables are allocated once */
+	if (p->pcctx == NULL)
+		p->pcctx = ZSTD_createCCtx();
+	ZSTD_CCtx *cctx = p->pcctx;
 	size_t bound = ZSTD_compressBound(len);
 	uint8_t *buf = malloc(bound);
 	if (cctx == NULL || buf == NULL) {
-		ZSTD_freeCCtx(cctx);
 		free(buf);
 		return folio_fail_errno(p->ctx, ENOMEM, "cannot pack '%s/%s'", p->src, path);
 	}
+	ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters);
 	size_t r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, p->o->level);
 	if (!ZSTD_isError(r))
 		r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_windowLog, wlog);
@@ -673,7 +677,6 @@ static int make_patch(struct packer *p, const char *path, const uint8_t *base, s
 		r = ZSTD_CCtx_refPrefix(cctx, base, base_len);
 	if (!ZSTD_isError(r))
 		r = ZSTD_compress2(cctx, buf, bound, data, len);
-	ZSTD_freeCCtx(cctx);
 	if (ZSTD_isError(r)) {
 		free(buf);
 		return folio_fail(p->ctx, FOLIO_ESYSTEM, "cannot compress '%s/%s': %s", p->src, path,
@@ -718,11 +721,14 @@ static int tar_content_entry(struct packer *p, const int dirs[2], const struct f
 		rc = folio_fail(ctx, FOLIO_ESYSTEM,
 				"cannot pack '%s/%s': the file changed while it was read", p->src, f->path);
 	size_t bound = ZSTD_compressBound(f->size);
-	if (rc == FOLIO_OK && (alone = malloc(bound)) == NULL)
+	if (rc == FOLIO_OK && p->pcctx == NULL)
+		p->pcctx = ZSTD_createCCtx();
+	if (rc == FOLIO_OK && ((alone = malloc(bound)) == NULL || p->pcctx == NULL))
 		rc = folio_fail_errno(ctx, ENOMEM, "cannot pack '%s/%s'", p->src, f->path);
 	size_t alone_len = 0;
 	if (rc == FOLIO_OK) {
-		alone_len = ZSTD_compress(alone, bound, now.data, f->size, p->o->level);
+		ZSTD_CCtx_reset(p->pcctx, ZSTD_reset_session_and_parameters);
+		alone_len = ZSTD_compressCCtx(p->pcctx, alone, bound, now.data, f->size, p->o->level);
 		if (ZSTD_isError(alone_len))
 			rc = folio_fail(ctx, FOLIO_ESYSTEM, "cannot compress '%s/%s': %s", p->src,
 					f->path, ZSTD_getErrorName(alone_len));
@@ -1373,6 +1379,7 @@ out:
 		free(outs[i].info);
 	}
 	packer_reset(&p);
+	ZSTD_freeCCtx(p.pcctx);
 	free(p.buf);
 	free(manifest);
 	free(sig);
