@@ -250,8 +250,20 @@ expect_status 0 "$PACK" split n2.folio --size 64K -k key.key -o pub2/today.folio
 cp pub/today.folio.part[0-9]* mixed/
 cp pub2/today.folio.parts pub2/today.folio.parts.minisig mixed/
 expect_status 1 "$UNPACK" parts mixed/today.folio.parts -p key.pub
-[ "$(count_state good)" = 0 ] || fail "a part of edition 1 passed for one of edition 2"
-[ "$(count_state damaged)" -ge "$n" ] || fail "the parts of edition 1 are not all damaged for edition 2's index"
+# A part is good when its bytes are the index's, whichever bundle it came
+# from: the two bundles may share a part byte for byte (their last frame,
+# the end of the archive, is the same), so count those first.
+same=0 differ=0
+for f in pub2/today.folio.part[0-9]*; do
+	if cmp -s "$f" "mixed/${f##*/}"; then
+		same=$((same + 1))
+	elif [ -e "mixed/${f##*/}" ]; then
+		differ=$((differ + 1))
+	fi
+done
+[ "$differ" -ge 1 ] || fail "the two editions' parts do not differ: the check below would prove nothing"
+[ "$(count_state good)" = "$same" ] || fail "a part of edition 1 passed for one of edition 2"
+[ "$(count_state damaged)" = "$differ" ] || fail "the parts of edition 1 are not all damaged for edition 2's index"
 expect_reject 1 "cannot install 'mixed/today.folio.parts': .* missing or damaged" "$UNPACK" install mixed/today.folio.parts --library lib
 assert_same_digest "$before" lib "install from the index of another edition"
 # a part of another bundle, given by name, is found damaged, and noted
