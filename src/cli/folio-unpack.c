@@ -278,12 +278,13 @@ static void say_missing(uint64_t received, uint64_t reused, uint64_t missing, ui
 	if (missing == 0)
 		return;
 	if (verifying)
-		cli_note(1, "it carries part of its edition: %llu files are not in it%s", (unsigned long long)missing,
-			 base ? " (a delta: the base edition has them)" : "");
+		cli_note(1, "it carries part of its edition: %llu file%s not in it%s", (unsigned long long)missing,
+			 missing == 1 ? " is" : "s are", base ? " (a delta: the base edition has them)" : "");
 	else if (missing_text == 0 && (damage == NULL || *damage == '\0'))
-		cli_note(1, "%llu media files are not here yet (a text layer): the edition reads without "
+		cli_note(1, "%llu media file%s not here yet (a text layer): the edition reads without "
 			    "its images; a media layer of it completes it (missing files are listed in "
-			    "%s/.folio/missing)", (unsigned long long)missing, where);
+			    "%s/.folio/missing)", (unsigned long long)missing, missing == 1 ? " is" : "s are",
+			 where);
 	else
 		cli_note(1, "warning: incomplete: %llu file%s missing (%llu of them text), listed in "
 			    "%s/.folio/missing; a later bundle of this edition completes it",
@@ -291,7 +292,7 @@ static void say_missing(uint64_t received, uint64_t reused, uint64_t missing, ui
 			 (unsigned long long)missing_text, where);
 }
 
-static void note_parts(folio_bundle *b, const char *dest, bool verifying)
+static void note_missing(folio_bundle *b, const char *dest, bool verifying)
 {
 	say_missing(folio_bundle_received(b), folio_bundle_reused(b), folio_bundle_missing_count(b),
 		    folio_bundle_missing_text(b), folio_bundle_base(b), folio_bundle_damage(b), dest,
@@ -357,7 +358,7 @@ static int run(const char *cmd, struct args *a)
 			cli_note(1, "unpacked edition %llu of channel %s into '%s': %zu of its %zu files",
 				 (unsigned long long)folio_bundle_edition(b), folio_bundle_channel(b),
 				 a->dest, n - folio_bundle_missing_count(b), n);
-		note_parts(b, a->dest, strcmp(cmd, "verify") == 0);
+		note_missing(b, a->dest, strcmp(cmd, "verify") == 0);
 	}
 	folio_bundle_free(b);
 	folio_pubkey_free(key);
