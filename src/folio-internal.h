@@ -478,6 +478,51 @@ bool folio_utf8_valid(const char *s);
 const char *folio_media_type(const char *path);
 /* "media" for images, audio, video and fonts, else "text". */
 const char *folio_layer_for_type(const char *type);
+/* Whether files of this type are compressed already (JPEG, PNG, GIF, WebP,
+ * AVIF, audio, video, WOFF, zip, gzip, PDF): zstd gains little on them. */
+bool folio_type_compressed(const char *type);
+
+/* ---- the packer's zstd frames (frames.c) ---------------------------------- */
+
+/* What a frame holds, which decides how hard it is compressed. */
+enum folio_frame_kind { FOLIO_FRAME_TEXT, FOLIO_FRAME_MEDIA };
+struct folio_frames;
+/* Frames written to fd (named out_name in messages) at the given level,
+ * compressed by threads threads side by side (0: one per core; the bytes
+ * are the same whatever the number).  A frame held in memory is at most
+ * about twice frame_target; a larger one is compressed as it comes. */
+int folio_frames_new(folio_ctx *ctx, const char *out_name, int fd, int level, int threads,
+		     uint64_t frame_target, struct folio_frames **out);
+/* The kind of the frame being filled; only before its first byte. */
+void folio_frames_kind(struct folio_frames *fw, enum folio_frame_kind kind);
+enum folio_frame_kind folio_frames_current_kind(const struct folio_frames *fw);
+/* Tar bytes into the frame being filled. */
+int folio_frames_write(struct folio_frames *fw, const void *data, size_t len);
+/* Ends the frame being filled (nothing if it is empty). */
+int folio_frames_end(struct folio_frames *fw);
+/* Ends the last frame and writes every frame out. */
+int folio_frames_finish(struct folio_frames *fw);
+/* Tar bytes in the frame being filled; compressed bytes written so far. */
+uint64_t folio_frames_in(const struct folio_frames *fw);
+uint64_t folio_frames_written(const struct folio_frames *fw);
+/* NULL-safe; stops the threads, dropping frames not written. */
+void folio_frames_free(struct folio_frames *fw);
+
+/* ---- files written from a second thread (writer.c) ------------------------- */
+
+struct folio_writer;
+/* Starts the thread; at most max_queued bytes wait for it.  0 or an errno. */
+int folio_writer_new(struct folio_writer **w, size_t max_queued);
+/* Queues a copy of data for fd, or fd's close (the writer owns fd then).
+ * name (borrowed until the writer is drained) names fd in messages.
+ * 0, or the errno of a failure so far, with *failed its file's name. */
+int folio_writer_write(struct folio_writer *w, int fd, const void *data, size_t len,
+		       const char *name, const char **failed);
+int folio_writer_close(struct folio_writer *w, int fd, const char *name, const char **failed);
+/* Waits until everything queued is written and closed (w NULL: nothing). */
+int folio_writer_drain(struct folio_writer *w, const char **failed);
+/* NULL-safe; runs what is queued (after a failure, only the closes). */
+void folio_writer_free(struct folio_writer *w);
 
 void folio_hex(char *out, const uint8_t *in, size_t n);
 int folio_unhex(uint8_t *out, size_t n, const char *hex);

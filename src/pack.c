@@ -1,7 +1,5 @@
 /* SPDX-License-Identifier: ISC */
 /* folio_pack(): folder -> signed manifest -> pax tar -> zstd frames. */
-/* for ZSTD_c_srcSizeHint, an experimental parameter stable since zstd 1.4.4 */
-#define ZSTD_STATIC_LINKING_ONLY
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -21,7 +19,6 @@
 #include "folio-internal.h"
 
 #define IO_CHUNK (256u << 10)
-#define FOLIO_SMALL_BUNDLE (8u << 20) /* below: compressed without zstd workers */
 
 void folio_pack_options_init(struct folio_pack_options *o)
 {
@@ -161,14 +158,37 @@ static int check_tree(folio_ctx *ctx, const char *src, const struct folio_file *
 	return FOLIO_OK;
 }
 
-/* Text first (a cut-short download still holds every article), then media;
- * bytewise by path within each. */
+static const char *file_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash != NULL ? slash + 1 : path;
+}
+
+static const char *extension(const char *path)
+{
+	const char *name = file_name(path), *dot = strrchr(name, '.');
+	return dot != NULL && dot != name ? dot + 1 : "";
+}
+
+/* Bundle order (FORMAT.md section 6): the text layer first, so that a
+ * cut-short download still holds every article, then media; within a
+ * layer, files that compress alike together: text before what is
+ * compressed already, then by extension, then by file name, so that the
+ * same page in two languages or two sections sits side by side; then by
+ * path.  Byte order throughout, no locale. */
 static int compare_files(const void *a, const void *b)
 {
 	const struct folio_file *x = a, *y = b;
 	int c = strcmp(x->layer, y->layer); /* "media" < "text" */
 	if (c != 0)
 		return -c;
+	bool xp = folio_type_compressed(x->type), yp = folio_type_compressed(y->type);
+	if (xp != yp)
+		return xp ? 1 : -1;
+	if ((c = strcmp(extension(x->path), extension(y->path))) != 0)
+		return c;
+	if ((c = strcmp(file_name(x->path), file_name(y->path))) != 0)
+		return c;
 	return strcmp(x->path, y->path);
 }
 
@@ -214,114 +234,6 @@ static int read_file(folio_ctx *ctx, const char *src, const int dirs[2], const s
 	return rc;
 }
 
-/* ---- the zstd layer ------------------------------------------------------- */
-
-struct zout {
-	folio_ctx *ctx;
-	const char *out_name;
-	int fd;
-	ZSTD_CCtx *cctx;
-	uint8_t *buf;
-	size_t buf_size;
-	uint64_t frame_in; /* tar bytes in the current frame */
-	uint64_t written;
-	int rc;            /* first failure, reported after libarchive returns */
-};
-
-static int zout_flush_buf(struct zout *z, size_t len)
-{
-	size_t done = 0;
-	while (done < len) {
-		ssize_t n = write(z->fd, z->buf + done, len - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return folio_fail_errno(z->ctx, errno, "cannot write '%s'", z->out_name);
-		done += (size_t)n;
-	}
-	z->written += len;
-	return FOLIO_OK;
-}
-
-static int zout_feed(struct zout *z, const void *data, size_t len, ZSTD_EndDirective mode)
-{
-	ZSTD_inBuffer in = {data, len, 0};
-	for (;;) {
-		ZSTD_outBuffer out = {z->buf, z->buf_size, 0};
-		size_t left = ZSTD_compressStream2(z->cctx, &out, &in, mode);
-		if (ZSTD_isError(left))
-			return folio_fail(z->ctx, FOLIO_ESYSTEM, "cannot compress '%s': %s",
-					  z->out_name, ZSTD_getErrorName(left));
-		int rc = zout_flush_buf(z, out.pos);
-		if (rc != FOLIO_OK)
-			return rc;
-		bool done = mode == ZSTD_e_continue ? in.pos == in.size : left == 0;
-		if (done)
-			return FOLIO_OK;
-	}
-}
-
-static int zout_end_frame(struct zout *z)
-{
-	if (z->frame_in == 0)
-		return FOLIO_OK;
-	z->frame_in = 0;
-	return zout_feed(z, NULL, 0, ZSTD_e_end);
-}
-
-static la_ssize_t tar_write_cb(struct archive *a, void *arg, const void *data, size_t len)
-{
-	(void)a;
-	struct zout *z = arg;
-	if (z->rc != FOLIO_OK)
-		return -1;
-	z->rc = zout_feed(z, data, len, ZSTD_e_continue);
-	if (z->rc != FOLIO_OK)
-		return -1;
-	z->frame_in += len;
-	return (la_ssize_t)len;
-}
-
-static int zout_init(struct zout *z, const struct folio_pack_options *o, uint64_t size_hint)
-{
-	int threads = o->threads;
-	if (threads <= 0) {
-		long n = sysconf(_SC_NPROCESSORS_ONLN);
-		threads = n > 0 ? (int)n : 1;
-	}
-	z->cctx = ZSTD_createCCtx();
-	z->buf_size = ZSTD_CStreamOutSize();
-	z->buf = malloc(z->buf_size);
-	if (z->cctx == NULL || z->buf == NULL)
-		return folio_fail_errno(z->ctx, ENOMEM, "cannot write '%s'", z->out_name);
-	/* Levels up to 19 use windows of at most 2^23; 20 to 22 ask for up to
-	 * 2^27, more than a cheap reader should have to hold.  Never more than
-	 * the reader's window limit either. */
-	uint64_t limit = z->ctx->limits[FOLIO_LIMIT_WINDOW_LOG];
-	int cap = limit < FOLIO_PACK_WINDOW_LOG ? (int)limit : FOLIO_PACK_WINDOW_LOG;
-	int wlog = o->level >= 20 || cap < 23 ? cap : 0;
-	/* Always in worker mode, even with one thread: zstd's output is then
-	 * the same for any number of workers, so --threads never changes the
-	 * bytes. */
-	size_t r = ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_compressionLevel, o->level);
-	if (!ZSTD_isError(r))
-		r = ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_windowLog, wlog);
-	if (!ZSTD_isError(r))
-		r = ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_checksumFlag, 1);
-	/* A small bundle (a delta, a layer, a small edition) is one job
-	 * anyway: no workers, whose buffers would cost more than it holds.
-	 * Decided by the size, not by --threads: the bytes stay the same. */
-	if (!ZSTD_isError(r) && size_hint >= FOLIO_SMALL_BUNDLE)
-		r = ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_nbWorkers, threads);
-	/* What the bundle will hold, at most: a small delta or layer then gets
-	 * tables of its size, not of an edition's (memory and time). */
-	if (!ZSTD_isError(r) && size_hint < INT32_MAX)
-		r = ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_srcSizeHint, (int)size_hint);
-	if (ZSTD_isError(r))
-		return folio_fail(z->ctx, FOLIO_ESYSTEM, "cannot set up zstd: %s", ZSTD_getErrorName(r));
-	return FOLIO_OK;
-}
-
 /* ---- the tar layer -------------------------------------------------------- */
 
 struct base;
@@ -332,7 +244,9 @@ struct packer {
 	const struct folio_pack_options *o;
 	struct archive *tar;
 	struct archive_entry *entry;
-	struct zout z;
+	struct folio_frames *fw;
+	const char *out_name;
+	int write_rc;            /* the frames' failure, told after libarchive returns */
 	uint8_t *buf;
 	uint64_t frame_size;
 	bool in_head;            /* frame 1 ends only after the head, whatever its size */
@@ -340,11 +254,20 @@ struct packer {
 	ZSTD_CCtx *pcctx;        /* patches, and the same contents compressed alone */
 };
 
+static la_ssize_t tar_write_cb(struct archive *a, void *arg, const void *data, size_t len)
+{
+	(void)a;
+	struct packer *p = arg;
+	if (p->write_rc == FOLIO_OK)
+		p->write_rc = folio_frames_write(p->fw, data, len);
+	return p->write_rc == FOLIO_OK ? (la_ssize_t)len : -1;
+}
+
 static int tar_fail(struct packer *p, const char *what)
 {
-	if (p->z.rc != FOLIO_OK)
-		return p->z.rc;
-	return folio_fail(p->ctx, FOLIO_ESYSTEM, "cannot write '%s': %s: %s", p->z.out_name,
+	if (p->write_rc != FOLIO_OK)
+		return p->write_rc;
+	return folio_fail(p->ctx, FOLIO_ESYSTEM, "cannot write '%s': %s: %s", p->out_name,
 			  what, archive_error_string(p->tar));
 }
 
@@ -375,8 +298,8 @@ static int tar_finish_entry(struct packer *p, const char *path, bool end_frame)
 {
 	if (archive_write_finish_entry(p->tar) != ARCHIVE_OK)
 		return tar_fail(p, path);
-	if (end_frame || (!p->in_head && p->z.frame_in >= p->frame_size))
-		return zout_end_frame(&p->z);
+	if (end_frame || (!p->in_head && folio_frames_in(p->fw) >= p->frame_size))
+		return folio_frames_end(p->fw);
 	return FOLIO_OK;
 }
 
@@ -832,11 +755,18 @@ static void packer_reset(struct packer *p)
 {
 	archive_write_free(p->tar);
 	archive_entry_free(p->entry);
-	ZSTD_freeCCtx(p->z.cctx);
-	free(p->z.buf);
+	folio_frames_free(p->fw);
 	p->tar = NULL;
 	p->entry = NULL;
-	memset(&p->z, 0, sizeof(p->z));
+	p->fw = NULL;
+	p->write_rc = FOLIO_OK;
+}
+
+/* A frame holds text or already-compressed media, never both (FORMAT.md
+ * section 2.1): the kinds are compressed differently. */
+static enum folio_frame_kind frame_kind(const struct folio_file *f)
+{
+	return folio_type_compressed(f->type) ? FOLIO_FRAME_MEDIA : FOLIO_FRAME_TEXT;
 }
 
 static int write_bundle(struct packer *p, const int dirs[2], const struct folio_manifest *m,
@@ -844,27 +774,22 @@ static int write_bundle(struct packer *p, const int dirs[2], const struct folio_
 			const struct folio_keylist *keys, struct output *out)
 {
 	folio_ctx *ctx = p->ctx;
-	uint64_t hint = manifest_len + sig_len + 65536;
-	for (size_t i = 0; i < m->nfiles; i++) {
-		const struct folio_file *f = &m->files[i];
-		if (f->same_as == i && (out->layer == NULL || strcmp(f->layer, out->layer) == 0) &&
-		    (p->base == NULL || !base_has_content(p->base, f)))
-			hint += f->size + 1024;
-	}
-	int rc = zout_init(&p->z, p->o, hint);
+	int rc = folio_frames_new(ctx, out->name, out->fd, p->o->level, p->o->threads, p->frame_size,
+				  &p->fw);
 	if (rc != FOLIO_OK)
 		return rc;
+	p->out_name = out->name;
 	p->tar = archive_write_new();
 	p->entry = archive_entry_new();
 	if (p->tar == NULL || p->entry == NULL)
-		return folio_fail_errno(ctx, ENOMEM, "cannot write '%s'", p->z.out_name);
+		return folio_fail_errno(ctx, ENOMEM, "cannot write '%s'", p->out_name);
 	/* Unblocked: every byte of an entry reaches tar_write_cb before
 	 * archive_write_finish_entry() returns, so frames can end there. */
 	if (archive_write_set_format_pax_restricted(p->tar) != ARCHIVE_OK ||
 	    archive_write_add_filter_none(p->tar) != ARCHIVE_OK ||
 	    archive_write_set_bytes_per_block(p->tar, 0) != ARCHIVE_OK ||
 	    archive_write_set_bytes_in_last_block(p->tar, 1) != ARCHIVE_OK ||
-	    archive_write_open2(p->tar, &p->z, NULL, tar_write_cb, NULL, NULL) != ARCHIVE_OK)
+	    archive_write_open2(p->tar, p, NULL, tar_write_cb, NULL, NULL) != ARCHIVE_OK)
 		return tar_fail(p, "tar");
 
 	/* Frame 1 is the head: the manifest, its signature and any key list,
@@ -890,7 +815,7 @@ static int write_bundle(struct packer *p, const int dirs[2], const struct folio_
 	 * the first such file: in manifest order, as a reader expects them. */
 	bool *carried = calloc(m->nfiles + 1, sizeof(*carried));
 	if (rc == FOLIO_OK && carried == NULL)
-		rc = folio_fail_errno(ctx, ENOMEM, "cannot write '%s'", p->z.out_name);
+		rc = folio_fail_errno(ctx, ENOMEM, "cannot write '%s'", p->out_name);
 	for (size_t i = 0; i < m->nfiles && rc == FOLIO_OK; i++) {
 		const struct folio_file *f = &m->files[i];
 		if (out->layer != NULL && strcmp(f->layer, out->layer) != 0)
@@ -901,7 +826,12 @@ static int write_bundle(struct packer *p, const int dirs[2], const struct folio_
 		if (first && p->base != NULL && base_has_content(p->base, f)) {
 			out->st.in_base++;
 		} else if (first) {
-			rc = p->base != NULL ? tar_content_entry(p, dirs, f, &patched)
+			enum folio_frame_kind kind = frame_kind(f);
+			if (folio_frames_in(p->fw) > 0 && kind != folio_frames_current_kind(p->fw))
+				rc = folio_frames_end(p->fw);
+			folio_frames_kind(p->fw, kind);
+			if (rc == FOLIO_OK)
+				rc = p->base != NULL ? tar_content_entry(p, dirs, f, &patched)
 					     : tar_file_entry(p, dirs, f);
 			stored = true;
 			if (patched)
@@ -916,9 +846,9 @@ static int write_bundle(struct packer *p, const int dirs[2], const struct folio_
 	if (rc == FOLIO_OK && archive_write_close(p->tar) != ARCHIVE_OK)
 		rc = tar_fail(p, "end of archive");
 	if (rc == FOLIO_OK)
-		rc = zout_end_frame(&p->z);
+		rc = folio_frames_finish(p->fw);
 	if (rc == FOLIO_OK)
-		out->st.bytes = p->z.written;
+		out->st.bytes = folio_frames_written(p->fw);
 	return rc;
 }
 
@@ -1336,9 +1266,6 @@ static int pack(folio_ctx *ctx, const char *src, const folio_seckey *key,
 				break;
 			}
 		}
-		p.z.ctx = ctx;
-		p.z.out_name = wo->name;
-		p.z.fd = wo->fd;
 		rc = write_bundle(&p, dirs, &m, manifest, manifest_len, sig, sig_len, keys, wo);
 		packer_reset(&p);
 		if (rc == FOLIO_OK && !to_stdout && fsync(wo->fd) != 0)

@@ -170,6 +170,20 @@ const char *folio_layer_for_type(const char *type)
 	return "text";
 }
 
+bool folio_type_compressed(const char *type)
+{
+	static const char *const packed[] = {
+		"image/avif", "image/gif", "image/jpeg", "image/png", "image/webp", "font/woff",
+		"font/woff2", "application/gzip", "application/zip", "application/pdf",
+	};
+	if (strncmp(type, "audio/", 6) == 0 || strncmp(type, "video/", 6) == 0)
+		return true;
+	for (size_t i = 0; i < sizeof(packed) / sizeof(packed[0]); i++)
+		if (strcmp(type, packed[i]) == 0)
+			return true;
+	return false;
+}
+
 /* One name a path set would create on disk: a file (a whole path) or a
  * folder (a path's leading components), with its case-folded NFC form. */
 struct disk_name {

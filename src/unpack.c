@@ -37,6 +37,7 @@
 #define END_OF_ARCHIVE 1024
 #define BODY_END 1            /* take_next: the archive ended as it must */
 #define NONE SIZE_MAX
+#define WRITER_QUEUE (4u << 20) /* bytes decoded ahead of the writing thread */
 #define LAYER_TEXT 1
 #define LAYER_MEDIA 2
 
@@ -67,6 +68,7 @@ struct folio_bundle {
 	uint8_t *inbuf;
 	size_t in_size;
 	ZSTD_inBuffer in;
+	struct folio_writer *writer; /* unpacking: files written from a second thread */
 	uint8_t *outbuf;
 	size_t out_size;
 	uint64_t decoded;   /* tar bytes produced so far */
@@ -1094,6 +1096,20 @@ static int write_all(folio_bundle *b, int fd, const void *buf, size_t len, const
 	return FOLIO_OK;
 }
 
+static int writer_failed(folio_bundle *b, int err, const char *path)
+{
+	return folio_fail_errno(b->ctx, err, "cannot unpack into '%s': '%s'", b->dest,
+				path != NULL ? path : "?");
+}
+
+/* Every file handed to the writer is written and closed. */
+static int writer_drain(folio_bundle *b)
+{
+	const char *failed = NULL;
+	int err = folio_writer_drain(b->writer, &failed);
+	return err != 0 ? writer_failed(b, err, failed) : FOLIO_OK;
+}
+
 /* Hashes what fd reads, writing it to out (if >= 0) as it goes: the bytes
  * written are the bytes hashed.  Reads at most max + 1 bytes: a longer file
  * is told by *len > max, and a 100 GB file where 10 bytes are expected is
@@ -1160,12 +1176,26 @@ static int take_whole(folio_bundle *b, struct staging *s, const struct folio_fil
 			break;
 		}
 		crypto_generichash_update(&st, buf, len);
-		if (fd >= 0 && (rc = write_all(b, fd, buf, len, f->path)) != FOLIO_OK)
+		if (fd >= 0 && b->writer != NULL) {
+			const char *failed = f->path;
+			int err = folio_writer_write(b->writer, fd, buf, len, f->path, &failed);
+			if (err != 0) {
+				rc = writer_failed(b, err, failed);
+				break;
+			}
+		} else if (fd >= 0 && (rc = write_all(b, fd, buf, len, f->path)) != FOLIO_OK) {
 			break;
+		}
 		pos += len;
 	}
-	if (fd >= 0 && close(fd) != 0 && rc == FOLIO_OK)
+	if (fd >= 0 && b->writer != NULL) {
+		const char *failed = f->path;
+		int err = folio_writer_close(b->writer, fd, f->path, &failed);
+		if (err != 0 && rc == FOLIO_OK)
+			rc = writer_failed(b, err, failed);
+	} else if (fd >= 0 && close(fd) != 0 && rc == FOLIO_OK) {
 		rc = folio_fail_errno(b->ctx, errno, "cannot unpack into '%s': '%s'", b->dest, f->path);
+	}
 	if (rc == FOLIO_OK && pos != f->size)
 		rc = reject(b, "'%s' is shorter than its declared size", f->path);
 	uint8_t hash[FOLIO_HASH_BYTES];
@@ -1376,6 +1406,8 @@ static int content_bytes(folio_bundle *b, struct staging *s, const char *hex,
 	uint64_t window = (uint64_t)1 << b->ctx->limits[FOLIO_LIMIT_WINDOW_LOG];
 	int rc = FOLIO_OK;
 	/* a content of this edition already verified into staging */
+	if (s != NULL && (rc = writer_drain(b)) != FOLIO_OK)
+		return rc;
 	if (s != NULL) {
 		const struct folio_file *files = b->m.files;
 		if (b->by_hash == NULL) {
@@ -1813,6 +1845,9 @@ static int stream_body(folio_bundle *b, struct staging *s)
 		if (rc != FOLIO_OK)
 			return rc;
 	}
+	/* what was written is read again from here on */
+	if ((rc = writer_drain(b)) != FOLIO_OK)
+		return rc;
 	if ((rc = fill_from_sources(b, s)) != FOLIO_OK)
 		return rc;
 	if ((rc = place_files(b, s)) != FOLIO_OK)
@@ -2180,7 +2215,18 @@ int folio_bundle_unpack_hook(folio_bundle *b, const char *dest, int flags,
 		/* The edition dest holds is still checked: a damaged copy of it is
 		 * refused, not waved through as "nothing to do". */
 		locale_t previous = folio_utf8_begin(b->ctx);
-		rc = stream_body(b, b->current ? NULL : &s);
+		if (!b->current) {
+			int err = folio_writer_new(&b->writer, WRITER_QUEUE);
+			if (err != 0)
+				rc = folio_fail_errno(b->ctx, err, "cannot unpack '%s'", b->name);
+		}
+		if (rc == FOLIO_OK)
+			rc = stream_body(b, b->current ? NULL : &s);
+		/* nothing is left in flight, whatever happened */
+		if (rc == FOLIO_OK)
+			rc = writer_drain(b);
+		folio_writer_free(b->writer);
+		b->writer = NULL;
 		folio_utf8_end(previous);
 		if (rc == FOLIO_OK && !b->current && before_commit != NULL)
 			rc = before_commit(arg, b, s.fd);

@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: ISC */
+/* Writes files from a second thread, so that the reader decodes, parses and
+ * hashes the next entry while the kernel copies the last one into place.
+ * The bytes queued are a copy of the bytes hashed; a failure is kept and
+ * told to the next caller, who names it. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "folio-internal.h"
+
+struct write_op {
+	struct write_op *next;
+	int fd;
+	bool close;          /* close fd after data */
+	const char *name;    /* for the message; borrowed */
+	size_t len;
+	uint8_t data[];
+};
+
+struct folio_writer {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t more, less;
+	struct write_op *first, *last;
+	size_t queued, max_queued; /* bytes of data waiting */
+	bool busy;                 /* the thread holds an op */
+	bool stop;
+	int err;                   /* the first failure's errno, 0 if none */
+	const char *err_name;
+};
+
+static void *write_loop(void *arg)
+{
+	struct folio_writer *w = arg;
+	pthread_mutex_lock(&w->lock);
+	for (;;) {
+		while (w->first == NULL && !w->stop)
+			pthread_cond_wait(&w->more, &w->lock);
+		struct write_op *op = w->first;
+		if (op == NULL)
+			break;
+		w->first = op->next;
+		if (w->first == NULL)
+			w->last = NULL;
+		w->busy = true;
+		bool failed = w->err != 0;
+		pthread_mutex_unlock(&w->lock);
+		int err = 0;
+		/* after a failure only the closes still run: the job is lost */
+		if (!failed && op->len > 0 && folio_write_all(op->fd, op->data, op->len) != 0)
+			err = errno;
+		if (op->close && close(op->fd) != 0 && err == 0 && !failed)
+			err = errno;
+		pthread_mutex_lock(&w->lock);
+		if (err != 0 && w->err == 0) {
+			w->err = err;
+			w->err_name = op->name;
+		}
+		w->queued -= op->len;
+		w->busy = false;
+		free(op);
+		pthread_cond_broadcast(&w->less);
+	}
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+int folio_writer_new(struct folio_writer **out, size_t max_queued)
+{
+	*out = NULL;
+	struct folio_writer *w = calloc(1, sizeof(*w));
+	if (w == NULL)
+		return ENOMEM;
+	w->max_queued = max_queued;
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->more, NULL);
+	pthread_cond_init(&w->less, NULL);
+	int err = pthread_create(&w->thread, NULL, write_loop, w);
+	if (err != 0) {
+		pthread_mutex_destroy(&w->lock);
+		pthread_cond_destroy(&w->more);
+		pthread_cond_destroy(&w->less);
+		free(w);
+		return err;
+	}
+	*out = w;
+	return 0;
+}
+
+static int queue(struct folio_writer *w, int fd, const void *data, size_t len, bool close_fd,
+		 const char *name, const char **failed)
+{
+	struct write_op *op = malloc(sizeof(*op) + len);
+	if (op == NULL) {
+		if (close_fd)
+			close(fd);
+		return ENOMEM;
+	}
+	op->next = NULL;
+	op->fd = fd;
+	op->close = close_fd;
+	op->name = name;
+	op->len = len;
+	if (len > 0)
+		memcpy(op->data, data, len);
+	pthread_mutex_lock(&w->lock);
+	while (w->queued > 0 && w->queued + len > w->max_queued && w->err == 0)
+		pthread_cond_wait(&w->less, &w->lock);
+	if (w->last != NULL)
+		w->last->next = op;
+	else
+		w->first = op;
+	w->last = op;
+	w->queued += len;
+	int err = w->err;
+	if (err != 0 && failed != NULL)
+		*failed = w->err_name;
+	pthread_cond_signal(&w->more);
+	pthread_mutex_unlock(&w->lock);
+	return err;
+}
+
+int folio_writer_write(struct folio_writer *w, int fd, const void *data, size_t len,
+		       const char *name, const char **failed)
+{
+	return queue(w, fd, data, len, false, name, failed);
+}
+
+int folio_writer_close(struct folio_writer *w, int fd, const char *name, const char **failed)
+{
+	return queue(w, fd, NULL, 0, true, name, failed);
+}
+
+int folio_writer_drain(struct folio_writer *w, const char **failed)
+{
+	if (w == NULL)
+		return 0;
+	pthread_mutex_lock(&w->lock);
+	while (w->first != NULL || w->busy)
+		pthread_cond_wait(&w->less, &w->lock);
+	int err = w->err;
+	if (err != 0 && failed != NULL)
+		*failed = w->err_name;
+	pthread_mutex_unlock(&w->lock);
+	return err;
+}
+
+void folio_writer_free(struct folio_writer *w)
+{
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&w->lock);
+	w->stop = true;
+	pthread_cond_signal(&w->more);
+	pthread_mutex_unlock(&w->lock);
+	pthread_join(w->thread, NULL); /* every queued close has run */
+	pthread_mutex_destroy(&w->lock);
+	pthread_cond_destroy(&w->more);
+	pthread_cond_destroy(&w->less);
+	free(w);
+}
