@@ -101,6 +101,33 @@ enum folio_limit {
 int folio_set_limit(folio_ctx *ctx, enum folio_limit which, uint64_t value);
 uint64_t folio_get_limit(const folio_ctx *ctx, enum folio_limit which);
 
+/* Progress of the long calls on a context: folio_pack(), folio_bundle_verify(),
+ * folio_bundle_unpack(), folio_library_install() and what calls them
+ * (folio_bundle_split(), folio_library_install_parts()). */
+enum folio_phase {
+	FOLIO_PHASE_PREPARING = 1, /* pack: rendering articles, cleaning images */
+	FOLIO_PHASE_HASHING,       /* pack: hashing every file for the manifest */
+	FOLIO_PHASE_COMPRESSING,   /* pack: writing the bundle(s) */
+	FOLIO_PHASE_VERIFYING,     /* reading a bundle, writing nothing */
+	FOLIO_PHASE_UNPACKING      /* reading a bundle into a folder */
+};
+struct folio_progress {
+	enum folio_phase phase;
+	/* Files of the phase: pack counts the files it prepares, hashes or
+	 * writes; a reader the manifest's files it holds, verified. */
+	uint64_t files_done, files_total;
+	/* Bytes: pack counts the files' bytes; a reader the bundle's bytes
+	 * read.  A total of 0 is unknown (a bundle read from a pipe). */
+	uint64_t bytes_done, bytes_total;
+};
+/* Calls fn(arg, progress) as the long calls on ctx advance: at the start
+ * of each phase and about once per file, from the calling thread; the
+ * struct is borrowed for the call.  fn must not call into libfolio with
+ * ctx.  fn NULL (the default) stops the reports.  The library only
+ * counts: drawing and rate limiting are the caller's. */
+void folio_set_progress(folio_ctx *ctx, void (*fn)(void *arg, const struct folio_progress *progress),
+			void *arg);
+
 /* ---- keys (minisign formats) ---------------------------------------------- */
 
 /* Writes PATH.key (mode 0600) and PATH.pub.  With passphrase NULL the secret

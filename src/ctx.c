@@ -131,6 +131,41 @@ int folio_set_limit(folio_ctx *ctx, enum folio_limit which, uint64_t value)
 	return FOLIO_OK;
 }
 
+void folio_set_progress(folio_ctx *ctx, void (*fn)(void *arg, const struct folio_progress *progress),
+			void *arg)
+{
+	ctx->progress_fn = fn;
+	ctx->progress_arg = arg;
+}
+
+void folio_progress_start(folio_ctx *ctx, enum folio_phase phase, uint64_t files_total,
+			  uint64_t bytes_total)
+{
+	if (ctx->progress_fn == NULL)
+		return;
+	ctx->progress = (struct folio_progress){.phase = phase, .files_total = files_total,
+						.bytes_total = bytes_total};
+	ctx->progress_fn(ctx->progress_arg, &ctx->progress);
+}
+
+void folio_progress_add(folio_ctx *ctx, uint64_t files, uint64_t bytes)
+{
+	if (ctx->progress_fn == NULL)
+		return;
+	ctx->progress.files_done += files;
+	ctx->progress.bytes_done += bytes;
+	ctx->progress_fn(ctx->progress_arg, &ctx->progress);
+}
+
+void folio_progress_set(folio_ctx *ctx, uint64_t files_done, uint64_t bytes_done)
+{
+	if (ctx->progress_fn == NULL)
+		return;
+	ctx->progress.files_done = files_done;
+	ctx->progress.bytes_done = bytes_done;
+	ctx->progress_fn(ctx->progress_arg, &ctx->progress);
+}
+
 uint64_t folio_get_limit(const folio_ctx *ctx, enum folio_limit which)
 {
 	if ((unsigned)which >= FOLIO_LIMIT__COUNT)

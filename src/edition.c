@@ -671,11 +671,26 @@ int folio_edition_prepare(folio_ctx *ctx, const char *src, int rootfd,
 	}
 	bool make_index = !o->no_index && !own_index;
 
+	/* progress: the images and articles there are to prepare */
+	uint64_t ntodo = 0, todo_bytes = 0;
+	for (size_t i = 0; i < nsource; i++) {
+		const struct folio_file *f = &m->files[i];
+		if (folio_image_supported(f->type) ||
+		    (folio_article_kind(f->path) != 0 && strcmp(f->path, "index.html") != 0)) {
+			ntodo++;
+			todo_bytes += f->size;
+		}
+	}
+	folio_progress_start(ctx, FOLIO_PHASE_PREPARING, ntodo, todo_bytes);
+
 	struct seen pages = {0}; /* rendered pages so far */
 	int rc = folio_work_open(ctx, work);
 	for (size_t i = 0; i < nsource && rc == FOLIO_OK; i++)
-		if (folio_image_supported(m->files[i].type))
+		if (folio_image_supported(m->files[i].type)) {
+			uint64_t size = m->files[i].size; /* before cleaning changes it */
 			rc = prepare_image(&e, &m->files[i]);
+			folio_progress_add(ctx, 1, size);
+		}
 	if (rc == FOLIO_OK)
 		rc = index_files(&e);
 	/* In path order, so articles and warnings come out stably. */
@@ -685,6 +700,7 @@ int folio_edition_prepare(folio_ctx *ctx, const char *src, int rootfd,
 		int kind = folio_article_kind(path);
 		if (kind == 0 || strcmp(path, "index.html") == 0)
 			continue;
+		folio_progress_add(ctx, 1, m->files[i].size);
 		if (kind == 2) {
 			/* a.md and a.txt would both be a.html; an existing a.html wins */
 			char *page = page_name(path);

@@ -35,7 +35,19 @@ struct folio_ctx {
 	uint64_t delta_edition;
 	uint64_t limits[FOLIO_LIMIT__COUNT];
 	locale_t utf8; /* C.UTF-8, for libarchive's name conversions */
+	/* folio_set_progress(): the caller's callback and where it stands */
+	void (*progress_fn)(void *arg, const struct folio_progress *progress);
+	void *progress_arg;
+	struct folio_progress progress;
 };
+
+/* Progress reports (no-ops without a callback): a phase starts with its
+ * totals (0: unknown); files and bytes are added as they are done, or set
+ * when the caller knows where it stands. */
+void folio_progress_start(folio_ctx *ctx, enum folio_phase phase, uint64_t files_total,
+			  uint64_t bytes_total);
+void folio_progress_add(folio_ctx *ctx, uint64_t files, uint64_t bytes);
+void folio_progress_set(folio_ctx *ctx, uint64_t files_done, uint64_t bytes_done);
 
 /* libarchive converts names through the current locale; paths in a bundle
  * are UTF-8 whatever the caller's locale is.  These switch the calling
@@ -389,6 +401,10 @@ struct folio_manifest {
 void folio_manifest_release(struct folio_manifest *m);
 /* Fills in same_as for every file (content = size and hash). */
 void folio_manifest_link_duplicates(struct folio_manifest *m);
+/* Adds to *files and *bytes the files of m in layer ("text", "media"; NULL:
+ * every layer) and their sizes: the totals progress reports count to. */
+void folio_manifest_count(const struct folio_manifest *m, const char *layer, uint64_t *files,
+			  uint64_t *bytes);
 /* Serialises m to JSON (malloc'd; the caller frees). */
 int folio_manifest_encode(folio_ctx *ctx, const struct folio_manifest *m,
 			  char **out, size_t *len);

@@ -125,6 +125,18 @@ void folio_manifest_link_duplicates(struct folio_manifest *m)
 	free(order);
 }
 
+void folio_manifest_count(const struct folio_manifest *m, const char *layer, uint64_t *files,
+			  uint64_t *bytes)
+{
+	for (size_t i = 0; i < m->nfiles; i++) {
+		const struct folio_file *f = &m->files[i];
+		if (layer != NULL && (f->layer == NULL || strcmp(f->layer, layer) != 0))
+			continue;
+		*files += 1;
+		*bytes += f->size;
+	}
+}
+
 /* Keys in the order FORMAT.md gives; the optional ones only when known. */
 static json_t *encode_article(const struct folio_article *a)
 {

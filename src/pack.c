@@ -841,6 +841,8 @@ static int write_bundle(struct packer *p, const int dirs[2], const struct folio_
 		}
 		if (rc == FOLIO_OK && p->o->on_file != NULL)
 			p->o->on_file(p->o->on_file_arg, f->path, f->size, stored);
+		if (rc == FOLIO_OK)
+			folio_progress_add(ctx, 1, f->size);
 	}
 	free(carried);
 	if (rc == FOLIO_OK && archive_write_close(p->tar) != ARCHIVE_OK)
@@ -979,6 +981,7 @@ static int hash_files(folio_ctx *ctx, const char *src, const int dirs[2],
 		struct folio_file *f = &m->files[i];
 		rc = read_file(ctx, src, dirs, f, buf, f->hash, NULL, NULL);
 		folio_hex(f->hex, f->hash, FOLIO_HASH_BYTES);
+		folio_progress_add(ctx, 1, f->size);
 	}
 	if (rc == FOLIO_OK)
 		folio_manifest_link_duplicates(m);
@@ -1227,6 +1230,10 @@ static int pack(folio_ctx *ctx, const char *src, const folio_seckey *key,
 	if (rc == FOLIO_OK && !o.verbatim)
 		rc = check_tree(ctx, src, m.files, m.nfiles);
 	int dirs[2] = {rootfd, work.fd};
+	uint64_t nfiles = 0, nbytes = 0;
+	folio_manifest_count(&m, NULL, &nfiles, &nbytes);
+	if (rc == FOLIO_OK)
+		folio_progress_start(ctx, FOLIO_PHASE_HASHING, nfiles, nbytes);
 	if (rc == FOLIO_OK)
 		rc = hash_files(ctx, src, dirs, &m, p.buf);
 	if (rc == FOLIO_OK)
@@ -1242,6 +1249,11 @@ static int pack(folio_ctx *ctx, const char *src, const folio_seckey *key,
 	if (rc == FOLIO_OK)
 		rc = folio_sig_create(ctx, key, manifest, manifest_len, comment, &sig, &sig_len);
 
+	nfiles = nbytes = 0;
+	for (size_t i = 0; i < nouts; i++)
+		folio_manifest_count(&m, outs[i].layer, &nfiles, &nbytes);
+	if (rc == FOLIO_OK)
+		folio_progress_start(ctx, FOLIO_PHASE_COMPRESSING, nfiles, nbytes);
 	/* The same signed head in each bundle; each is written to a temporary
 	 * file, and all are renamed once all are written. */
 	for (size_t i = 0; i < nouts && rc == FOLIO_OK; i++) {

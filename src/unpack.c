@@ -131,6 +131,10 @@ struct folio_bundle {
 	uint64_t base_read, base_budget; /* bytes read for bases, and the most */
 	size_t *by_hash;    /* the contents (first file indexes) sorted by hash */
 	size_t ncontents;
+	/* progress (folio_set_progress) while the body is read */
+	bool reporting;
+	size_t *copies;     /* per content (its first file's index): its files */
+	uint64_t files_held; /* files whose content an entry gave, verified */
 };
 
 static int reject(folio_bundle *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -167,6 +171,8 @@ static int fill_input(folio_bundle *b)
 			break;
 		}
 		b->in.size += (size_t)n;
+		if (b->reporting)
+			folio_progress_set(b->ctx, b->files_held, (uint64_t)b->in_base + b->in.size);
 		break;
 	}
 	return FOLIO_OK;
@@ -923,6 +929,7 @@ void folio_bundle_free(folio_bundle *b)
 	free(b->damage);
 	free(b->order);
 	free(b->held);
+	free(b->copies);
 	free(b->missing);
 	for (size_t i = 0; i < b->nsrc; i++) {
 		close(b->src[i].fd);
@@ -1635,6 +1642,8 @@ static int take_next(folio_bundle *b, struct staging *s)
 	if (rc == FOLIO_OK && done) {
 		b->held[c] = j;
 		b->received++;
+		b->files_held += b->copies[c];
+		folio_progress_set(b->ctx, b->files_held, (uint64_t)b->in_base + b->in.size);
 	}
 	return rc;
 }
@@ -1809,12 +1818,21 @@ static int stream_body(folio_bundle *b, struct staging *s)
 	size_t n = b->m.nfiles;
 	b->order = malloc((n ? n : 1) * sizeof(size_t));
 	b->held = malloc((n ? n : 1) * sizeof(size_t));
-	if (b->order == NULL || b->held == NULL)
+	b->copies = calloc(n ? n : 1, sizeof(size_t));
+	if (b->order == NULL || b->held == NULL || b->copies == NULL)
 		return folio_fail_errno(b->ctx, ENOMEM, "cannot verify '%s'", b->name);
 	for (size_t i = 0; i < n; i++) {
 		b->order[i] = i;
 		b->held[i] = NONE;
+		b->copies[b->m.files[i].same_as]++;
 	}
+	/* the head is read already; the bundle's size is known for a file,
+	 * not for a pipe */
+	struct stat st;
+	uint64_t size = fstat(b->fd, &st) == 0 && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
+	folio_progress_start(b->ctx, s != NULL ? FOLIO_PHASE_UNPACKING : FOLIO_PHASE_VERIFYING, n, size);
+	folio_progress_set(b->ctx, 0, (uint64_t)b->in_base + b->in.size);
+	b->reporting = true;
 	qsort_r(b->order, n, sizeof(size_t), compare_order, b->m.files);
 	b->last = NONE;
 	b->base_budget = b->ctx->limits[FOLIO_LIMIT_TOTAL_SIZE];
@@ -1845,6 +1863,7 @@ static int stream_body(folio_bundle *b, struct staging *s)
 		if (rc != FOLIO_OK)
 			return rc;
 	}
+	b->reporting = false;
 	/* what was written is read again from here on */
 	if ((rc = writer_drain(b)) != FOLIO_OK)
 		return rc;
@@ -1852,6 +1871,7 @@ static int stream_body(folio_bundle *b, struct staging *s)
 		return rc;
 	if ((rc = place_files(b, s)) != FOLIO_OK)
 		return rc;
+	folio_progress_set(b->ctx, n - b->nmissing, (uint64_t)b->in_base + b->in.size);
 	if (!missing_ok(b, s != NULL))
 		return refuse_incomplete(b);
 	if (s == NULL)

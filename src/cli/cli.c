@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -17,8 +19,11 @@
 const char *cli_program = "folio";
 int cli_verbosity = 1;
 
+static void progress_clear(void);
+
 static void vmessage(const char *fmt, va_list ap)
 {
+	progress_clear();
 	fprintf(stderr, "%s: ", cli_program);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
@@ -77,6 +82,153 @@ int cli_version(void)
 {
 	printf("%s %s\n", cli_program, folio_version_string());
 	return 0;
+}
+
+/* ---- progress ------------------------------------------------------------- */
+
+#define PROGRESS_INTERVAL 0.1 /* seconds between redraws */
+#define PROGRESS_RATE_AFTER 1.0 /* seconds of a phase before its rate means much */
+
+static struct {
+	bool shown;             /* a line is on the terminal */
+	enum folio_phase phase; /* the phase last reported; 0 before the first */
+	bool finish_drawn;      /* the phase's last file was drawn */
+	double phase_start;     /* when it began, and its bytes then */
+	uint64_t phase_bytes;
+	double last_draw;
+} progress;
+
+static double monotonic_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void progress_clear(void)
+{
+	if (!progress.shown)
+		return;
+	fputs("\r\033[K", stderr);
+	fflush(stderr);
+	progress.shown = false;
+}
+
+/* The unit, a power of 1024 as the size options take them, that shows n
+ * with at most four digits before the point. */
+static const char *size_unit(uint64_t n, double *div)
+{
+	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	size_t u = 0;
+	*div = 1;
+	while (u + 1 < sizeof(units) / sizeof(units[0]) && (double)n / *div >= 1024) {
+		*div *= 1024;
+		u++;
+	}
+	return units[u];
+}
+
+static void format_size(char *out, size_t size, uint64_t done, uint64_t total)
+{
+	double div;
+	const char *unit = size_unit(total > done ? total : done, &div);
+	int prec = div == 1 ? 0 : 1;
+	if (total > 0)
+		snprintf(out, size, "%.*f/%.*f %s", prec, (double)done / div, prec, (double)total / div, unit);
+	else
+		snprintf(out, size, "%.*f %s", prec, (double)done / div, unit);
+}
+
+static void format_left(char *out, size_t size, double seconds)
+{
+	uint64_t s = seconds > 359999 ? 359999 : (uint64_t)(seconds + 0.5);
+	if (s >= 3600)
+		snprintf(out, size, "%llu:%02llu:%02llu left", (unsigned long long)(s / 3600),
+			 (unsigned long long)(s / 60 % 60), (unsigned long long)(s % 60));
+	else
+		snprintf(out, size, "%llu:%02llu left", (unsigned long long)(s / 60),
+			 (unsigned long long)(s % 60));
+}
+
+static size_t terminal_width(void)
+{
+	struct winsize ws;
+	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	return 80;
+}
+
+static void progress_draw(void *arg, const struct folio_progress *p)
+{
+	(void)arg;
+	static const char *const names[] = {
+		[FOLIO_PHASE_PREPARING] = "preparing", [FOLIO_PHASE_HASHING] = "hashing",
+		[FOLIO_PHASE_COMPRESSING] = "compressing", [FOLIO_PHASE_VERIFYING] = "verifying",
+		[FOLIO_PHASE_UNPACKING] = "unpacking",
+	};
+	double now = monotonic_seconds();
+	bool new_phase = p->phase != progress.phase;
+	if (new_phase) {
+		progress.phase = p->phase;
+		progress.phase_start = now;
+		progress.phase_bytes = p->bytes_done;
+		progress.finish_drawn = false;
+	}
+	/* a phase's first and last file are always drawn, so that even a
+	 * short run shows where it went; the rest at most every interval */
+	bool finish = p->files_total > 0 && p->files_done >= p->files_total && !progress.finish_drawn;
+	if (!new_phase && !finish && now - progress.last_draw < PROGRESS_INTERVAL)
+		return;
+	progress.last_draw = now;
+	progress.finish_drawn |= finish;
+
+	const char *name = (size_t)p->phase < sizeof(names) / sizeof(names[0]) && names[p->phase] != NULL
+				   ? names[p->phase] : "working";
+	/* the parts, most important first; each is shown only if it and all
+	 * before it fit */
+	char parts[4][64];
+	size_t nparts = 0;
+	snprintf(parts[nparts++], sizeof(parts[0]), "%-11s %llu/%llu files", name,
+		 (unsigned long long)p->files_done, (unsigned long long)p->files_total);
+	format_size(parts[nparts++], sizeof(parts[0]), p->bytes_done, p->bytes_total);
+	double elapsed = now - progress.phase_start;
+	uint64_t moved = p->bytes_done > progress.phase_bytes ? p->bytes_done - progress.phase_bytes : 0;
+	if (elapsed >= PROGRESS_RATE_AFTER && moved > 0) {
+		double rate = (double)moved / elapsed, div;
+		const char *unit = size_unit((uint64_t)rate, &div);
+		snprintf(parts[nparts++], sizeof(parts[0]), "%.1f %s/s", rate / div, unit);
+		if (p->bytes_total > p->bytes_done)
+			format_left(parts[nparts++], sizeof(parts[0]),
+				    (double)(p->bytes_total - p->bytes_done) / rate);
+	}
+	size_t width = terminal_width() - 1; /* the last column would wrap on some terminals */
+	char line[512];
+	size_t len = 0;
+	for (size_t i = 0; i < nparts; i++) {
+		size_t n = strlen(parts[i]) + (i > 0 ? 2 : 0);
+		if (len + n > width && i > 0)
+			break;
+		len += (size_t)snprintf(line + len, sizeof(line) - len, "%s%s", i > 0 ? "  " : "", parts[i]);
+	}
+	if (len > width)
+		line[width] = '\0';
+	fprintf(stderr, "\r%s\033[K", line);
+	fflush(stderr);
+	progress.shown = true;
+}
+
+void cli_progress_begin(folio_ctx *ctx)
+{
+	if (cli_verbosity < 1 || !isatty(STDERR_FILENO))
+		return;
+	progress.phase = 0;
+	folio_set_progress(ctx, progress_draw, NULL);
+}
+
+void cli_progress_end(folio_ctx *ctx)
+{
+	folio_set_progress(ctx, NULL, NULL);
+	progress_clear();
 }
 
 bool cli_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)

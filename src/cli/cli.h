@@ -31,6 +31,14 @@ int cli_usage_error(const char *synopsis, const char *fmt, ...)
 /* Prints the version line of folio and its libraries. */
 int cli_version(void);
 
+/* Progress on stderr (docs: PROGRESS in the man pages): when stderr is a
+ * terminal and not -q, cli_progress_begin() has ctx report the long calls'
+ * progress and draws it as one line, at most ten times a second, fitting
+ * the terminal's width.  Every message clears the line first;
+ * cli_progress_end() clears it when the call is over. */
+void cli_progress_begin(folio_ctx *ctx);
+void cli_progress_end(folio_ctx *ctx);
+
 /* A number with an optional binary suffix (K, M, G, T: powers of 1024), at
  * least 1. */
 bool cli_parse_size(const char *s, uint64_t *out);

@@ -108,11 +108,12 @@ static const char help[] =
 	CLI_LIMITS_HELP
 	"\n"
 	"Common options:\n"
-	"  -q, --quiet                print only errors\n"
+	"  -q, --quiet                print only errors (no progress)\n"
 	"  -v, --verbose              print each file\n"
 	"  -h, --help                 print this help and exit\n"
 	"  -V, --version              print versions and exit\n"
 	"\n"
+	"On a terminal, pack and split show their progress on standard error.\n"
 	"SOURCE_DATE_EPOCH, if set, is the creation time (reproducible bundles).\n"
 	"TMPDIR (default /tmp) holds folio-pack's work folder while it runs.\n"
 	"Exit status: 0 success, 1 input refused (unsafe source, names that collide,\n"
@@ -472,7 +473,9 @@ static int pack(struct args *a)
 	a->pack.on_file = print_file;
 	a->pack.on_warning = print_warning;
 	struct folio_pack_stats st;
+	cli_progress_begin(ctx);
 	rc = folio_pack(ctx, a->src, key, &a->pack, a->output, &st);
+	cli_progress_end(ctx);
 	if (rc != FOLIO_OK) {
 		status = cli_fail(ctx);
 		goto out;
@@ -529,8 +532,11 @@ static int split(struct args *a, const char *bundle)
 		goto out;
 	struct folio_split_result r;
 	const char *base = a->pack.base;
-	if (folio_bundle_split_with(ctx, bundle, key, root, &base, base != NULL, a->part_size, a->output,
-				    a->pack.force, &r) != FOLIO_OK) {
+	cli_progress_begin(ctx);
+	int rc = folio_bundle_split_with(ctx, bundle, key, root, &base, base != NULL, a->part_size,
+					 a->output, a->pack.force, &r);
+	cli_progress_end(ctx);
+	if (rc != FOLIO_OK) {
 		status = cli_fail(ctx);
 		goto out;
 	}

@@ -107,13 +107,15 @@ static const char help[] =
 	"                             install: how far past this device's time an\n"
 	"                             edition may say it was made (N, Ns, Nm, Nh or Nd;\n"
 	"                             default 1d)\n"
-	"  -q, --quiet                print only errors\n"
+	"  -q, --quiet                print only errors (no progress)\n"
 	"  -v, --verbose              say more\n"
 	"  -h, --help                 print this help and exit\n"
 	"  -V, --version              print versions and exit\n"
 	"\n"
 	CLI_LIMITS_HELP
 	"\n"
+	"On a terminal, verify, unpack and install show their progress on standard\n"
+	"error.\n"
 	"Exit status: 0 success, 1 bundle rejected (signature, key, hash, expiry,\n"
 	"channel, unsafe or malformed content, limits, incomplete: text files that\n"
 	"neither the bundle nor a base supplies, without --partial; older than the edition in\n"
@@ -326,14 +328,16 @@ static int run(const char *cmd, struct args *a)
 	free(dest_manifest);
 	if (rc == FOLIO_OK)
 		rc = folio_bundle_open_with(ctx, a->bundle, key, a->channel, sources, nsources, &b);
-	if (rc == FOLIO_OK) {
-		if (strcmp(cmd, "list") == 0)
-			print_list(b, a->json);
-		else if (strcmp(cmd, "verify") == 0)
+	if (rc == FOLIO_OK && strcmp(cmd, "list") == 0) {
+		print_list(b, a->json);
+	} else if (rc == FOLIO_OK) {
+		cli_progress_begin(ctx);
+		if (strcmp(cmd, "verify") == 0)
 			rc = folio_bundle_verify(b);
 		else
 			rc = folio_bundle_unpack(b, a->dest, (a->force ? FOLIO_FORCE : 0) |
 							     (a->partial ? FOLIO_PARTIAL : 0));
+		cli_progress_end(ctx);
 	}
 	if (rc != FOLIO_OK) {
 		status = cli_fail(ctx);
@@ -625,13 +629,16 @@ static int run_library(const char *cmd, const char *sub, char **pos, int npos, s
 			.future_margin = a->future_margin, .force = a->force, .partial = a->partial,
 		};
 		struct folio_install_result r;
+		cli_progress_begin(ctx);
 		if (npos > 1 || is_parts_arg(pos[0])) {
 			status = install_parts(ctx, lib, pos, npos, &o, &r, &rc);
+			cli_progress_end(ctx);
 			if (status != 0)
 				goto out;
 		} else {
 			rc = folio_library_install(lib, pos[0], &o, &r);
 		}
+		cli_progress_end(ctx);
 		if (rc == FOLIO_OK && r.nothing_to_do == 1)
 			cli_note(1, "edition %llu of channel '%s' is already installed: nothing to do",
 				 (unsigned long long)r.edition, r.channel);
