@@ -498,6 +498,10 @@ const char *folio_layer_for_type(const char *type);
  * AVIF, audio, video, WOFF, zip, gzip, PDF): zstd gains little on them. */
 bool folio_type_compressed(const char *type);
 
+/* folio_bundle_verify() with FOLIO_PARTIAL or 0: with it, damage is
+ * skipped as unpack --partial skips it (folio_bundle_damage() tells it). */
+int folio_bundle_verify_flags(folio_bundle *b, int flags);
+
 /* ---- the packer's zstd frames (frames.c) ---------------------------------- */
 
 /* What a frame holds, which decides how hard it is compressed. */

@@ -1597,10 +1597,13 @@ int folio_library_install(folio_library *lib, const char *path,
 			same = &s.e[i];
 	bool complete = same == NULL || (same->missing == 0 && same->problem[0] == '\0');
 	if (edition == rollback && !o->force && complete) {
-		/* still verified in full: a damaged copy is refused, not waved through */
-		rc = folio_bundle_verify(b);
+		/* still verified in full: a damaged copy is refused, not waved
+		 * through, unless --partial takes damage anyway */
+		rc = folio_bundle_verify_flags(b, o->partial ? FOLIO_PARTIAL : 0);
 		if (rc == FOLIO_OK)
 			result->nothing_to_do = there ? 1 : 2;
+		if (rc == FOLIO_OK && folio_bundle_damage(b) != NULL)
+			snprintf(result->damage, sizeof(result->damage), "%s", folio_bundle_damage(b));
 		goto out;
 	}
 	if (mkdirat(lib->dirfd, channel, 0755) == 0)

@@ -1912,10 +1912,16 @@ const char *folio_bundle_missing(const folio_bundle *b, size_t i)
 
 int folio_bundle_verify(folio_bundle *b)
 {
+	return folio_bundle_verify_flags(b, 0);
+}
+
+int folio_bundle_verify_flags(folio_bundle *b, int flags)
+{
 	folio_clear_error(b->ctx);
 	if (b->used)
 		return folio_fail(b->ctx, FOLIO_EUSAGE, "'%s' was already read", b->name);
 	b->used = true;
+	b->partial = (flags & FOLIO_PARTIAL) != 0;
 	locale_t previous = folio_utf8_begin(b->ctx);
 	int rc = stream_body(b, NULL);
 	folio_utf8_end(previous);

@@ -46,7 +46,7 @@ static const char help[] =
 	"  -e, --edition N            edition number (default: the creation time)\n"
 	"  -t, --title TEXT           edition title (default: the channel)\n"
 	"  -l, --level N              zstd level 1-22 (default 19)\n"
-	"  -T, --threads N            zstd worker threads, 0 = one per core (default 0)\n"
+	"  -T, --threads N            frames compressed side by side, 0 = one per core (default 0)\n"
 	"      --valid-days N         days until the edition expires (default 30)\n"
 	"      --passphrase-file FILE read the key's passphrase from FILE's first line\n"
 	"  -f, --force                replace OUT if it exists\n"

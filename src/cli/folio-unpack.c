@@ -639,6 +639,8 @@ static int run_library(const char *cmd, const char *sub, char **pos, int npos, s
 			rc = folio_library_install(lib, pos[0], &o, &r);
 		}
 		cli_progress_end(ctx);
+		if (rc == FOLIO_OK && r.nothing_to_do != 0 && r.damage[0] != '\0')
+			cli_note(1, "warning: damage skipped: %s", r.damage);
 		if (rc == FOLIO_OK && r.nothing_to_do == 1)
 			cli_note(1, "edition %llu of channel '%s' is already installed: nothing to do",
 				 (unsigned long long)r.edition, r.channel);

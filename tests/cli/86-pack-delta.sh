@@ -244,7 +244,8 @@ done
 [ -z "$(frame_entries "fr/$(printf %04d $((nframes - 1)))")" ] || fail "the last frame holds an entry"
 cmp -s <(zstd -dcq frames.folio) <(zstd -dcq d2.folio) || fail "--frame-size 1 changed the tar stream"
 expect_status 0 "$UNPACK" verify frames.folio -p key.pub
-[ "$(zstd -lv d2.folio 2>&1 | sed -n 's/.*Zstandard Frames: //p')" = 2 ] || fail "d2.folio is not 2 frames"
+# the head, a frame of text, one of compressed media (FORMAT.md 2.1)
+[ "$(zstd -lv d2.folio 2>&1 | sed -n 's/.*Zstandard Frames: //p')" = 3 ] || fail "d2.folio is not 3 frames"
 # the layer bundle's head frame holds bundle.json too
 split_frames d2.text.folio frt
 [ "$(frame_entries frt/0000 | tr '\n' ' ')" = ".folio/manifest.json .folio/manifest.json.minisig .folio/bundle.json " ] ||
