@@ -14,7 +14,7 @@ PKG_CONFIG ?= pkg-config
 O          ?= build
 SHARED     ?= ../shared
 
-DEPS       := libzstd libarchive libsodium jansson libxml-2.0 md4c-html vips libexif libjpeg libwebpmux zlib
+DEPS       := libzstd libarchive libsodium jansson libxml-2.0 md4c-html vips libexif libjpeg libpng libwebpmux zlib
 WARN       := -Wall -Wextra -Wshadow -Wcast-qual -Wstrict-prototypes \
               -Wmissing-prototypes -Wvla -Wformat=2 -Wundef -Wpointer-arith
 WERROR     ?= -Werror

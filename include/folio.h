@@ -178,6 +178,9 @@ struct folio_pack_options {
 	int no_index;            /* no generated index.html, search or thumbnails */
 	int keep_image_metadata; /* don't strip EXIF, XMP, IPTC and comments */
 	unsigned max_image_width; /* 0: images keep their size */
+	int optimize_images;     /* make JPEG and PNG images smaller without
+				    changing a pixel (slow); with verbatim or
+				    keep_image_metadata: FOLIO_EUSAGE */
 	/* Called with a one-line warning about the source (an article that
 	 * loads resources from the network, an image without a thumbnail),
 	 * or NULL. */
@@ -226,6 +229,8 @@ struct folio_pack_stats {
 	uint64_t images_located;  /* of them, images that carried a GPS position */
 	uint64_t images_shrunk;   /* images scaled down to max_image_width */
 	uint64_t image_bytes_saved; /* bytes the scaling saved */
+	uint64_t images_optimized;  /* images optimize_images made smaller */
+	uint64_t image_bytes_optimized; /* bytes that saved */
 	uint64_t thumbnails;
 	uint64_t reader_bytes;    /* index.html and everything under _folio/ */
 	uint64_t search_bytes;    /* of them, the search index */

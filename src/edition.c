@@ -368,6 +368,20 @@ static int prepare_image(struct edition *e, struct folio_file *f)
 			changed = true;
 		}
 	}
+	if (rc == FOLIO_OK && o->optimize_images) {
+		out = NULL;
+		rc = folio_image_optimize(f->type, data, len, &out, &out_len);
+		if (rc != FOLIO_OK)
+			rc = folio_fail(e->ctx, FOLIO_ESYSTEM, "cannot optimise '%s': out of memory", name);
+		else if (out != NULL) {
+			e->stats->images_optimized++;
+			e->stats->image_bytes_optimized += len - out_len;
+			free(data);
+			data = out;
+			len = out_len;
+			changed = true;
+		}
+	}
 	if (rc == FOLIO_OK && changed)
 		rc = replace_content(e, f, data, len);
 	free(data);

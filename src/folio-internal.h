@@ -581,6 +581,19 @@ int folio_image_shrink(folio_ctx *ctx, const char *name, const char *type,
 		       const uint8_t *data, size_t len, unsigned max_width,
 		       bool keep_metadata, uint8_t **out, size_t *out_len);
 
+/* Makes an image smaller without changing a pixel: a JPEG's coefficients
+ * written again with optimised Huffman tables, sequential or progressive,
+ * whichever is smaller; a PNG's pixels filtered and compressed again (zlib
+ * level 9), no longer interlaced.  Either is then
+ * decoded and compared with the original, and kept only when the pixels
+ * are the same.  Other chunks and segments are copied as they are.  *out
+ * (malloc'd) is the smaller file, or NULL when there is none (nothing
+ * smaller found, an image too large to try, another type, or one that does
+ * not decode: it stays as it is).  Safe to call from several threads.
+ * FOLIO_OK, or FOLIO_ESYSTEM when out of memory. */
+int folio_image_optimize(const char *type, const uint8_t *data, size_t len, uint8_t **out,
+			 size_t *out_len);
+
 /* The size in pixels of an image as a browser shows it (EXIF orientation
  * applied), read from its header.  FOLIO_EREJECT when it is not a JPEG, PNG
  * or WebP image of its type that libvips can read. */

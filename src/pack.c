@@ -865,6 +865,9 @@ static int check_options(folio_ctx *ctx, const struct folio_pack_options *o)
 	if (o->level < 1 || o->level > ZSTD_maxCLevel())
 		return folio_fail(ctx, FOLIO_EUSAGE, "level %d is not between 1 and %d",
 				  o->level, ZSTD_maxCLevel());
+	if (o->optimize_images && (o->verbatim || o->keep_image_metadata))
+		return folio_fail(ctx, FOLIO_EUSAGE, "optimising images changes them: not with %s",
+				  o->verbatim ? "verbatim" : "keeping their metadata");
 	if (o->title != NULL) {
 		if (strlen(o->title) > FOLIO_TITLE_MAX)
 			return folio_fail(ctx, FOLIO_EUSAGE, "title longer than %d bytes", FOLIO_TITLE_MAX);

@@ -102,6 +102,9 @@ static const char help[] =
 	"      --keep-image-metadata  keep EXIF (GPS positions, camera serials), XMP,\n"
 	"                             IPTC and comments in images (default: strip\n"
 	"                             them, losslessly)\n"
+	"      --optimize-images      make JPEG and PNG images smaller without changing\n"
+	"                             a pixel (slower; not with --verbatim or\n"
+	"                             --keep-image-metadata)\n"
 	"      --verbatim             pack the files exactly as they are: no article\n"
 	"                             pages, no edition page, no image changes\n"
 	"\n"
@@ -127,7 +130,7 @@ static const char help[] =
 
 enum { OPT_UNENCRYPTED = 256, OPT_PASSFILE, OPT_VALID_DAYS, OPT_NO_INDEX, OPT_MAX_IMAGE_WIDTH,
        OPT_KEEP_IMAGE_METADATA, OPT_VERBATIM, OPT_KEYS, OPT_KEY_ID, OPT_FIRST, OPT_LAST,
-       OPT_AFTER, OPT_SIZE, OPT_FRAME_SIZE, OPT_LAYERS, OPT_BASE };
+       OPT_AFTER, OPT_SIZE, OPT_FRAME_SIZE, OPT_LAYERS, OPT_BASE, OPT_OPTIMIZE_IMAGES };
 
 static const struct option options[] = {
 	{"output", required_argument, NULL, 'o'},
@@ -145,6 +148,7 @@ static const struct option options[] = {
 	{"max-image-width", required_argument, NULL, OPT_MAX_IMAGE_WIDTH},
 	{"keep-image-metadata", no_argument, NULL, OPT_KEEP_IMAGE_METADATA},
 	{"verbatim", no_argument, NULL, OPT_VERBATIM},
+	{"optimize-images", no_argument, NULL, OPT_OPTIMIZE_IMAGES},
 	{"keys", required_argument, NULL, OPT_KEYS},
 	{"frame-size", required_argument, NULL, OPT_FRAME_SIZE},
 	{"layers", required_argument, NULL, OPT_LAYERS},
@@ -269,6 +273,7 @@ static int parse(int argc, char **argv, struct args *a, bool *done)
 		case OPT_NO_INDEX: a->pack.no_index = 1; a->pack_only = true; break;
 		case OPT_KEEP_IMAGE_METADATA: a->pack.keep_image_metadata = 1; a->pack_only = true; break;
 		case OPT_VERBATIM: a->pack.verbatim = 1; a->pack_only = true; break;
+		case OPT_OPTIMIZE_IMAGES: a->pack.optimize_images = 1; a->pack_only = true; break;
 		case OPT_MAX_IMAGE_WIDTH:
 			if (!cli_parse_uint(optarg, 16, 65535, &n))
 				return cli_usage_error(synopsis, "max image width '%s' is not a number from 16 to 65535", optarg);
@@ -358,6 +363,10 @@ static void print_reader_summary(const struct args *a, const struct folio_pack_s
 		cli_note(1, "images: %llu scaled down to %u pixels wide, %llu bytes saved",
 			 (unsigned long long)st->images_shrunk, a->pack.max_image_width,
 			 (unsigned long long)st->image_bytes_saved);
+	if (a->pack.optimize_images)
+		cli_note(1, "images: %llu optimised losslessly, %llu bytes saved",
+			 (unsigned long long)st->images_optimized,
+			 (unsigned long long)st->image_bytes_optimized);
 }
 
 /* Loads a->key, asking for its passphrase when it has one; 0, or the exit
@@ -458,6 +467,9 @@ static int pack(struct args *a)
 {
 	if (a->src == NULL || a->key == NULL || a->pack.channel == NULL || a->output == NULL)
 		return cli_usage_error(synopsis, "pack needs SRC_DIR, -k KEY, -c CHANNEL and -o OUT");
+	if (a->pack.optimize_images && (a->pack.verbatim || a->pack.keep_image_metadata))
+		return cli_usage_error(synopsis, "--optimize-images changes images: not with %s",
+				       a->pack.verbatim ? "--verbatim" : "--keep-image-metadata");
 	folio_ctx *ctx = folio_new();
 	if (ctx == NULL) {
 		cli_error("out of memory");
