@@ -331,8 +331,16 @@ static int prepare_image(struct edition *e, struct folio_file *f)
 		free(data);
 		return folio_fail_errno(e->ctx, ENOMEM, "cannot pack '%s'", e->src);
 	}
+	/* A PNG named .jpg (it happens: gimp-help ships one) is a PNG to
+	 * clean; browsers go by its bytes too.  Its name and type stay. */
+	const char *type = folio_image_sniff(data, len);
+	if (type == NULL)
+		type = f->type;
+	else if (strcmp(type, f->type) != 0)
+		warn(e, "'%s' is a %s image with the name of a %s one: handled as what it is", name,
+		     strchr(type, '/') + 1, strchr(f->type, '/') + 1);
 	if (o->max_image_width > 0) {
-		rc = folio_image_shrink(e->ctx, name, f->type, data, len, o->max_image_width,
+		rc = folio_image_shrink(e->ctx, name, type, data, len, o->max_image_width,
 					o->keep_image_metadata, &out, &out_len);
 		if (rc == FOLIO_EREJECT) {
 			/* An image a browser may still show is shipped as it is;
@@ -353,7 +361,7 @@ static int prepare_image(struct edition *e, struct folio_file *f)
 	}
 	if (rc == FOLIO_OK && !o->keep_image_metadata) {
 		unsigned removed = 0;
-		rc = folio_image_clean(e->ctx, name, f->type, data, len, &out, &out_len, &removed);
+		rc = folio_image_clean(e->ctx, name, type, data, len, &out, &out_len, &removed);
 		if (rc == FOLIO_EREJECT) {
 			char why[sizeof(e->ctx->msg)];
 			snprintf(why, sizeof(why), "%s", folio_errmsg(e->ctx));
@@ -370,7 +378,7 @@ static int prepare_image(struct edition *e, struct folio_file *f)
 	}
 	if (rc == FOLIO_OK && o->optimize_images) {
 		out = NULL;
-		rc = folio_image_optimize(f->type, data, len, &out, &out_len);
+		rc = folio_image_optimize(type, data, len, &out, &out_len);
 		if (rc != FOLIO_OK)
 			rc = folio_fail(e->ctx, FOLIO_ESYSTEM, "cannot optimise '%s': out of memory", name);
 		else if (out != NULL) {

@@ -581,6 +581,10 @@ int folio_image_shrink(folio_ctx *ctx, const char *name, const char *type,
 		       const uint8_t *data, size_t len, unsigned max_width,
 		       bool keep_metadata, uint8_t **out, size_t *out_len);
 
+/* "image/jpeg", "image/png" or "image/webp" by the first bytes of data,
+ * or NULL: what an image is, whatever its name says. */
+const char *folio_image_sniff(const uint8_t *data, size_t len);
+
 /* Makes an image smaller without changing a pixel: a JPEG's coefficients
  * written again with optimised Huffman tables, sequential or progressive,
  * whichever is smaller; a PNG's pixels filtered and compressed again (zlib

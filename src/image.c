@@ -31,6 +31,18 @@
  * 100-megapixel CMYK image fit). */
 #define MAX_JPEG_MEMORY (1l << 30)
 
+const char *folio_image_sniff(const uint8_t *data, size_t len)
+{
+	static const uint8_t png[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+	if (len >= 3 && data[0] == 0xff && data[1] == 0xd8 && data[2] == 0xff)
+		return "image/jpeg";
+	if (len >= sizeof(png) && memcmp(data, png, sizeof(png)) == 0)
+		return "image/png";
+	if (len >= 12 && memcmp(data, "RIFF", 4) == 0 && memcmp(data + 8, "WEBP", 4) == 0)
+		return "image/webp";
+	return NULL;
+}
+
 bool folio_image_supported(const char *type)
 {
 	return type != NULL && (strcmp(type, "image/jpeg") == 0 ||

@@ -80,6 +80,22 @@ PY
 	fail "the scaled large.jpg is not smaller"
 exiftool -q -q -j -G small/photos/large.jpg | grep -q '"EXIF:GPS' && fail "scaling brought metadata back"
 
+# --- a PNG named .jpg is cleaned as the PNG it is, with a warning ----------
+# (gimp-help-en ships one: images/tutorials/quickie-remove-background-source.jpg)
+mkdir misnamed && cp gen/meta.png misnamed/really-a-png.jpg && printf 'text\n' >misnamed/a.txt
+SOURCE_DATE_EPOCH=$FIXED_EPOCH expect_status 0 "$PACK" pack misnamed -k key.key -c news -o misnamed.folio $FIXED_VALIDITY
+expect_stderr_match "^folio-pack: warning: 'misnamed/really-a-png.jpg' is a png image with the name of a jpeg one: handled as what it is$"
+expect_status 0 "$UNPACK" unpack misnamed.folio -p key.pub -C misnamed-out
+/usr/bin/python3 - gen/meta.png misnamed-out/really-a-png.jpg <<'PY' || fail "the misnamed PNG was not cleaned as a PNG"
+import sys
+from PIL import Image
+with Image.open(sys.argv[1]) as a, Image.open(sys.argv[2]) as b:
+    assert b.format == "PNG", b.format
+    assert list(a.convert("RGBA").getdata()) == list(b.convert("RGBA").getdata()), "pixels changed"
+PY
+[ "$(stat -c %s misnamed-out/really-a-png.jpg)" -lt "$(stat -c %s gen/meta.png)" ] ||
+	fail "the misnamed PNG kept its metadata"
+
 # --- an image that cannot be cleaned stops the pack -------------------------
 mkdir bad && cp gen/truncated.jpg bad/broken.jpg && printf 'text\n' >bad/a.txt
 expect_reject 1 "$(err_re folio-pack bad/broken.jpg 'use --keep-image-metadata')" \
