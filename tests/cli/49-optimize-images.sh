@@ -83,11 +83,11 @@ pack() {
 pack -o clean.folio
 expect_status 0 "$UNPACK" unpack clean.folio -p key.pub -C clean
 pack -o opt.folio --optimize-images
+expect_stderr_match '^folio-pack: images: [1-9][0-9]* optimised losslessly, [1-9][0-9]* bytes saved$'
 # images are optimised side by side: the bytes do not depend on how many threads
 pack -o opt-t1.folio --optimize-images -T 1
 pack -o opt-t3.folio --optimize-images -T 3
 cmp opt.folio opt-t1.folio && cmp opt.folio opt-t3.folio || fail "--optimize-images gives other bytes with other -T"
-expect_stderr_match '^folio-pack: images: [1-9][0-9]* optimised losslessly, [1-9][0-9]* bytes saved$'
 expect_status 0 "$UNPACK" unpack opt.folio -p key.pub -C opt
 
 /usr/bin/python3 - src/img clean/img opt/img <<'PY' || fail "--optimize-images changed a picture or made one larger"
