@@ -31,7 +31,12 @@ struct folio_writer {
 	bool stop;
 	int err;                   /* the first failure's errno, 0 if none */
 	const char *err_name;
+	/* the op being filled (caller's side): small files go in one op */
+	struct write_op *fill;
+	size_t fill_cap;
 };
+
+#define FILL_MAX (256u << 10)
 
 static void *write_loop(void *arg)
 {
@@ -91,31 +96,20 @@ int folio_writer_new(struct folio_writer **out, size_t max_queued)
 	return 0;
 }
 
-static int queue(struct folio_writer *w, int fd, const void *data, size_t len, bool close_fd,
-		 const char *name, const char **failed)
+/* Hands the op being filled to the thread. */
+static int hand_over(struct folio_writer *w, const char **failed)
 {
-	struct write_op *op = malloc(sizeof(*op) + len);
-	if (op == NULL) {
-		if (close_fd)
-			close(fd);
-		return ENOMEM;
-	}
-	op->next = NULL;
-	op->fd = fd;
-	op->close = close_fd;
-	op->name = name;
-	op->len = len;
-	if (len > 0)
-		memcpy(op->data, data, len);
+	struct write_op *op = w->fill;
+	w->fill = NULL;
 	pthread_mutex_lock(&w->lock);
-	while (w->queued > 0 && w->queued + len > w->max_queued && w->err == 0)
+	while (w->queued > 0 && w->queued + op->len > w->max_queued && w->err == 0)
 		pthread_cond_wait(&w->less, &w->lock);
 	if (w->last != NULL)
 		w->last->next = op;
 	else
 		w->first = op;
 	w->last = op;
-	w->queued += len;
+	w->queued += op->len;
 	int err = w->err;
 	if (err != 0 && failed != NULL)
 		*failed = w->err_name;
@@ -124,21 +118,56 @@ static int queue(struct folio_writer *w, int fd, const void *data, size_t len, b
 	return err;
 }
 
+static int fill_start(struct folio_writer *w, int fd, const char *name, size_t want)
+{
+	size_t cap = want < FILL_MAX ? FILL_MAX : want;
+	struct write_op *op = malloc(sizeof(*op) + cap);
+	if (op == NULL)
+		return ENOMEM;
+	memset(op, 0, sizeof(*op));
+	op->fd = fd;
+	op->name = name;
+	w->fill = op;
+	w->fill_cap = cap;
+	return 0;
+}
+
 int folio_writer_write(struct folio_writer *w, int fd, const void *data, size_t len,
 		       const char *name, const char **failed)
 {
-	return queue(w, fd, data, len, false, name, failed);
+	int err = 0;
+	if (w->fill != NULL && (w->fill->fd != fd || w->fill->len + len > w->fill_cap))
+		err = hand_over(w, failed);
+	if (err == 0 && w->fill == NULL)
+		err = fill_start(w, fd, name, len);
+	if (err != 0)
+		return err;
+	memcpy(w->fill->data + w->fill->len, data, len);
+	w->fill->len += len;
+	return 0;
 }
 
 int folio_writer_close(struct folio_writer *w, int fd, const char *name, const char **failed)
 {
-	return queue(w, fd, NULL, 0, true, name, failed);
+	int err = 0;
+	if (w->fill != NULL && w->fill->fd != fd)
+		err = hand_over(w, failed);
+	if (err == 0 && w->fill == NULL && (err = fill_start(w, fd, name, 0)) != 0) {
+		close(fd);
+		return err;
+	}
+	if (err != 0)
+		return err;
+	w->fill->close = true;
+	return hand_over(w, failed);
 }
 
 int folio_writer_drain(struct folio_writer *w, const char **failed)
 {
 	if (w == NULL)
 		return 0;
+	if (w->fill != NULL)
+		(void)hand_over(w, NULL);
 	pthread_mutex_lock(&w->lock);
 	while (w->first != NULL || w->busy)
 		pthread_cond_wait(&w->less, &w->lock);
@@ -153,6 +182,8 @@ void folio_writer_free(struct folio_writer *w)
 {
 	if (w == NULL)
 		return;
+	if (w->fill != NULL)
+		(void)hand_over(w, NULL);
 	pthread_mutex_lock(&w->lock);
 	w->stop = true;
 	pthread_cond_signal(&w->more);
