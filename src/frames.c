@@ -20,7 +20,8 @@
 
 /* A frame whose tar bytes pass this is not held in memory: it is
  * compressed as a stream (with zstd's own workers) as its bytes come. */
-#define FRAME_HOLD_MAX(target) ((target) < (8u << 20) ? (16u << 20) : 2 * (target))
+#define FRAME_HOLD_MIN (16u << 20)
+#define FRAME_HOLD_CAP (64u << 20)
 
 enum job_state { JOB_FREE, JOB_QUEUED, JOB_RUNNING, JOB_DONE };
 
@@ -44,6 +45,7 @@ struct folio_frames {
 	int nworkers;            /* 0: frames are compressed here, one by one */
 	pthread_t *workers;
 	int started;
+	bool locks;              /* lock, work and done are initialised */
 	pthread_mutex_t lock;
 	pthread_cond_t work, done;
 	bool stop;
@@ -259,7 +261,11 @@ int folio_frames_new(folio_ctx *ctx, const char *out_name, int fd, int level, in
 	fw->level = level;
 	uint64_t limit = ctx->limits[FOLIO_LIMIT_WINDOW_LOG];
 	fw->window_cap = limit < FOLIO_PACK_WINDOW_LOG ? (int)limit : FOLIO_PACK_WINDOW_LOG;
-	fw->hold_max = FRAME_HOLD_MAX(frame_target);
+	/* twice the target, within [16 MiB, 64 MiB]: decided by the size
+	 * alone, so the bytes stay the same whatever the threads */
+	fw->hold_max = frame_target < FRAME_HOLD_MIN / 2   ? FRAME_HOLD_MIN
+		       : frame_target > FRAME_HOLD_CAP / 2 ? FRAME_HOLD_CAP
+							   : 2 * frame_target;
 	if (threads <= 0) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 		threads = n > 0 ? (int)n : 1;
@@ -274,6 +280,7 @@ int folio_frames_new(folio_ctx *ctx, const char *out_name, int fd, int level, in
 		pthread_mutex_init(&fw->lock, NULL);
 		pthread_cond_init(&fw->work, NULL);
 		pthread_cond_init(&fw->done, NULL);
+		fw->locks = true;
 		fw->workers = calloc((size_t)fw->nworkers, sizeof(*fw->workers));
 		if (fw->workers == NULL)
 			rc = folio_fail_errno(ctx, ENOMEM, "cannot write '%s'", out_name);
@@ -322,15 +329,16 @@ int folio_frames_write(struct folio_frames *fw, const void *data, size_t len)
 	if (fw->streaming)
 		return fw->rc = stream_feed(fw, data, len, ZSTD_e_continue);
 	struct frame_job *j = &fw->jobs[fw->tail % fw->njobs];
+	if (j->in_len + len > fw->hold_max) {
+		fw->rc = start_stream(fw);
+		return fw->rc == FOLIO_OK ? (fw->rc = stream_feed(fw, data, len, ZSTD_e_continue)) : fw->rc;
+	}
 	if (j->in_len + len > j->in_cap) {
 		size_t cap = j->in_cap ? j->in_cap : (1u << 20);
 		while (cap < j->in_len + len)
 			cap *= 2;
-		if (cap > fw->hold_max && j->in_len + len > fw->hold_max) {
-			fw->rc = start_stream(fw);
-			return fw->rc == FOLIO_OK ? (fw->rc = stream_feed(fw, data, len, ZSTD_e_continue))
-						  : fw->rc;
-		}
+		if (cap > fw->hold_max)
+			cap = fw->hold_max;
 		uint8_t *p = realloc(j->in, cap);
 		if (p == NULL)
 			return fw->rc = folio_fail_errno(fw->ctx, ENOMEM, "cannot write '%s'", fw->out_name);
@@ -366,7 +374,7 @@ void folio_frames_free(struct folio_frames *fw)
 {
 	if (fw == NULL)
 		return;
-	if (fw->nworkers > 0) {
+	if (fw->locks) {
 		pthread_mutex_lock(&fw->lock);
 		fw->stop = true;
 		fw->next_run = fw->tail; /* queued jobs are dropped */

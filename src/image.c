@@ -1275,10 +1275,21 @@ static int png_deflate(const uint8_t *data, size_t len, int level, int strategy,
 static bool png_chunk_copied(const uint8_t type[4])
 {
 	static const char refused[][5] = { "acTL", "fcTL", "fdAT" };
+	/* The standard chunks say things of the pixels, which stay the same;
+	 * an unknown chunk marked unsafe to copy (fourth letter upper case,
+	 * PNG 14.2) may point into the image data, as Apple's iDOT does: a
+	 * file with one stays as it is. */
+	static const char known[][5] = {
+		"PLTE", "tRNS", "gAMA", "cHRM", "sRGB", "iCCP", "sBIT", "bKGD", "hIST", "sPLT",
+		"tIME", "pHYs", "tEXt", "zTXt", "iTXt", "eXIf", "oFFs", "pCAL", "sCAL", "sTER",
+	};
 	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
 		if (memcmp(type, refused[i], 4) == 0)
 			return false;
-	return (type[0] & 0x20) != 0 || memcmp(type, "PLTE", 4) == 0;
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (memcmp(type, known[i], 4) == 0)
+			return true;
+	return (type[0] & 0x20) != 0 && (type[3] & 0x20) != 0;
 }
 
 /* The file rebuilt around a new zlib stream: the IHDR (not interlaced),

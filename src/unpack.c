@@ -1413,8 +1413,6 @@ static int content_bytes(folio_bundle *b, struct staging *s, const char *hex,
 	uint64_t window = (uint64_t)1 << b->ctx->limits[FOLIO_LIMIT_WINDOW_LOG];
 	int rc = FOLIO_OK;
 	/* a content of this edition already verified into staging */
-	if (s != NULL && (rc = writer_drain(b)) != FOLIO_OK)
-		return rc;
 	if (s != NULL) {
 		const struct folio_file *files = b->m.files;
 		if (b->by_hash == NULL) {
@@ -1437,7 +1435,8 @@ static int content_bytes(folio_bundle *b, struct staging *s, const char *hex,
 				    b->base_data == NULL &&
 				    memcmp(files[b->by_hash[k]].hash, hash, sizeof(hash)) == 0; k++) {
 			size_t i = b->by_hash[k];
-			if (b->held[i] != NONE && files[i].size <= window)
+			/* written by the writing thread: all of it, first */
+			if (b->held[i] != NONE && files[i].size <= window && (rc = writer_drain(b)) == FOLIO_OK)
 				rc = read_base(b, s->fd, files[b->held[i]].path, files[i].size, hash);
 		}
 	}

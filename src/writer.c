@@ -27,6 +27,7 @@ struct folio_writer {
 	pthread_cond_t more, less;
 	struct write_op *first, *last;
 	size_t queued, max_queued; /* bytes of data waiting */
+	size_t nqueued;            /* operations waiting: each may hold a file open */
 	bool busy;                 /* the thread holds an op */
 	bool stop;
 	int err;                   /* the first failure's errno, 0 if none */
@@ -36,7 +37,9 @@ struct folio_writer {
 	size_t fill_cap;
 };
 
+#define FILL_MIN (16u << 10)
 #define FILL_MAX (256u << 10)
+#define QUEUED_OPS_MAX 64
 
 static void *write_loop(void *arg)
 {
@@ -66,6 +69,7 @@ static void *write_loop(void *arg)
 			w->err_name = op->name;
 		}
 		w->queued -= op->len;
+		w->nqueued--;
 		w->busy = false;
 		free(op);
 		pthread_cond_broadcast(&w->less);
@@ -102,7 +106,8 @@ static int hand_over(struct folio_writer *w, const char **failed)
 	struct write_op *op = w->fill;
 	w->fill = NULL;
 	pthread_mutex_lock(&w->lock);
-	while (w->queued > 0 && w->queued + op->len > w->max_queued && w->err == 0)
+	while (((w->queued > 0 && w->queued + op->len > w->max_queued) || w->nqueued >= QUEUED_OPS_MAX) &&
+	       w->err == 0)
 		pthread_cond_wait(&w->less, &w->lock);
 	if (w->last != NULL)
 		w->last->next = op;
@@ -110,6 +115,7 @@ static int hand_over(struct folio_writer *w, const char **failed)
 		w->first = op;
 	w->last = op;
 	w->queued += op->len;
+	w->nqueued++;
 	int err = w->err;
 	if (err != 0 && failed != NULL)
 		*failed = w->err_name;
@@ -120,7 +126,7 @@ static int hand_over(struct folio_writer *w, const char **failed)
 
 static int fill_start(struct folio_writer *w, int fd, const char *name, size_t want)
 {
-	size_t cap = want < FILL_MAX ? FILL_MAX : want;
+	size_t cap = want < FILL_MIN ? FILL_MIN : want;
 	struct write_op *op = malloc(sizeof(*op) + cap);
 	if (op == NULL)
 		return ENOMEM;
@@ -136,6 +142,17 @@ int folio_writer_write(struct folio_writer *w, int fd, const void *data, size_t 
 		       const char *name, const char **failed)
 {
 	int err = 0;
+	struct write_op *op = w->fill;
+	if (op != NULL && op->fd == fd && op->len + len > w->fill_cap && op->len + len <= FILL_MAX) {
+		size_t cap = 2 * w->fill_cap < op->len + len ? op->len + len : 2 * w->fill_cap;
+		if (cap > FILL_MAX)
+			cap = FILL_MAX;
+		struct write_op *grown = realloc(op, sizeof(*op) + cap);
+		if (grown == NULL)
+			return ENOMEM;
+		w->fill = grown;
+		w->fill_cap = cap;
+	}
 	if (w->fill != NULL && (w->fill->fd != fd || w->fill->len + len > w->fill_cap))
 		err = hand_over(w, failed);
 	if (err == 0 && w->fill == NULL)
@@ -153,11 +170,15 @@ int folio_writer_close(struct folio_writer *w, int fd, const char *name, const c
 	if (w->fill != NULL && w->fill->fd != fd)
 		err = hand_over(w, failed);
 	if (err == 0 && w->fill == NULL && (err = fill_start(w, fd, name, 0)) != 0) {
+		/* no memory for the close: it runs here, after what was queued */
+		(void)folio_writer_drain(w, NULL);
 		close(fd);
 		return err;
 	}
-	if (err != 0)
+	if (err != 0) {
+		close(fd);
 		return err;
+	}
 	w->fill->close = true;
 	return hand_over(w, failed);
 }

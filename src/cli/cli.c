@@ -167,7 +167,9 @@ static void progress_draw(void *arg, const struct folio_progress *p)
 		[FOLIO_PHASE_UNPACKING] = "unpacking",
 	};
 	double now = monotonic_seconds();
-	bool new_phase = p->phase != progress.phase;
+	/* a phase starts with nothing done: also the same phase again (the
+	 * parts of an install, each unpacked in turn) */
+	bool new_phase = p->phase != progress.phase || (p->files_done == 0 && p->bytes_done == 0);
 	if (new_phase) {
 		progress.phase = p->phase;
 		progress.phase_start = now;
