@@ -418,6 +418,17 @@ static unsigned jpeg_marker_verdict(struct jpeg_job *job, jpeg_saved_marker_ptr 
 	}
 }
 
+/* Keeps every APPn and COM marker, reads the header (a failure jumps to
+ * the caller's setjmp) and tells whether the image is within MAX_PIXELS. */
+static bool jpeg_header_fits(struct jpeg_decompress_struct *in)
+{
+	for (int i = 0; i < 16; i++)
+		jpeg_save_markers(in, JPEG_APP0 + i, 0xffff);
+	jpeg_save_markers(in, JPEG_COM, 0xffff);
+	jpeg_read_header(in, TRUE);
+	return (uint64_t)in->image_width * in->image_height <= MAX_PIXELS;
+}
+
 /* Returns 0 on success, -1 on a libjpeg error (job->err.message says
  * which). */
 static int jpeg_run(struct jpeg_job *job, const uint8_t *data, size_t len)
@@ -433,11 +444,7 @@ static int jpeg_run(struct jpeg_job *job, const uint8_t *data, size_t len)
 	job->progress.progress_monitor = jpeg_on_progress;
 	job->in.progress = &job->progress;
 	jpeg_mem_src(&job->in, data, (unsigned long)len);
-	for (int i = 0; i < 16; i++)
-		jpeg_save_markers(&job->in, JPEG_APP0 + i, 0xffff);
-	jpeg_save_markers(&job->in, JPEG_COM, 0xffff);
-	jpeg_read_header(&job->in, TRUE);
-	if ((uint64_t)job->in.image_width * job->in.image_height > MAX_PIXELS) {
+	if (!jpeg_header_fits(&job->in)) {
 		job->too_large = true;
 		return 0;
 	}
@@ -922,11 +929,7 @@ static int jpeg_optimize_run(struct jpeg_optimize_job *job, const uint8_t *data,
 	if (setjmp(job->err.jump))
 		return -1;
 	jpeg_start_decompress_from(&job->in, &job->err, &job->progress, data, len);
-	for (int i = 0; i < 16; i++)
-		jpeg_save_markers(&job->in, JPEG_APP0 + i, 0xffff);
-	jpeg_save_markers(&job->in, JPEG_COM, 0xffff);
-	jpeg_read_header(&job->in, TRUE);
-	if ((uint64_t)job->in.image_width * job->in.image_height > MAX_PIXELS) {
+	if (!jpeg_header_fits(&job->in)) {
 		job->too_large = true;
 		return 0;
 	}
