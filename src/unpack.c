@@ -1090,16 +1090,8 @@ static int create_file(folio_bundle *b, struct staging *s, const char *path, uns
 
 static int write_all(folio_bundle *b, int fd, const void *buf, size_t len, const char *path)
 {
-	const uint8_t *p = buf;
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return folio_fail_errno(b->ctx, errno, "cannot unpack into '%s': '%s'", b->dest, path);
-		p += n;
-		len -= (size_t)n;
-	}
+	if (folio_write_all(fd, buf, len) != 0)
+		return folio_fail_errno(b->ctx, errno, "cannot unpack into '%s': '%s'", b->dest, path);
 	return FOLIO_OK;
 }
 
