@@ -513,9 +513,8 @@ struct folio_frames;
  * about twice frame_target; a larger one is compressed as it comes. */
 int folio_frames_new(folio_ctx *ctx, const char *out_name, int fd, int level, int threads,
 		     uint64_t frame_target, struct folio_frames **out);
-/* The kind of the frame being filled; only before its first byte. */
-void folio_frames_kind(struct folio_frames *fw, enum folio_frame_kind kind);
-enum folio_frame_kind folio_frames_current_kind(const struct folio_frames *fw);
+/* What the next entry is: a frame of another kind is ended first. */
+int folio_frames_kind(struct folio_frames *fw, enum folio_frame_kind kind);
 /* Tar bytes into the frame being filled. */
 int folio_frames_write(struct folio_frames *fw, const void *data, size_t len);
 /* Ends the frame being filled (nothing if it is empty). */

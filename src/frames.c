@@ -4,8 +4,6 @@
  * frames, each thread with its own context, and the frames are written in
  * the order they were handed over.  A frame's bytes depend only on its
  * contents, its kind and the level: never on the number of threads. */
-/* for ZSTD_c_srcSizeHint and the parameter bounds */
-#define ZSTD_STATIC_LINKING_ONLY
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -300,15 +298,12 @@ int folio_frames_new(folio_ctx *ctx, const char *out_name, int fd, int level, in
 	return FOLIO_OK;
 }
 
-void folio_frames_kind(struct folio_frames *fw, enum folio_frame_kind kind)
+int folio_frames_kind(struct folio_frames *fw, enum folio_frame_kind kind)
 {
-	if (fw->frame_in == 0)
+	int rc = kind != fw->kind ? folio_frames_end(fw) : fw->rc;
+	if (rc == FOLIO_OK)
 		fw->kind = kind;
-}
-
-enum folio_frame_kind folio_frames_current_kind(const struct folio_frames *fw)
-{
-	return fw->kind;
+	return rc;
 }
 
 uint64_t folio_frames_in(const struct folio_frames *fw)

@@ -826,10 +826,7 @@ static int write_bundle(struct packer *p, const int dirs[2], const struct folio_
 		if (first && p->base != NULL && base_has_content(p->base, f)) {
 			out->st.in_base++;
 		} else if (first) {
-			enum folio_frame_kind kind = frame_kind(f);
-			if (folio_frames_in(p->fw) > 0 && kind != folio_frames_current_kind(p->fw))
-				rc = folio_frames_end(p->fw);
-			folio_frames_kind(p->fw, kind);
+			rc = folio_frames_kind(p->fw, frame_kind(f));
 			if (rc == FOLIO_OK)
 				rc = p->base != NULL ? tar_content_entry(p, dirs, f, &patched)
 					     : tar_file_entry(p, dirs, f);
