@@ -293,6 +293,224 @@ static int check_path_set(struct folio_decoder *d, const struct folio_manifest *
 	return FOLIO_OK;
 }
 
+/* ---- splitting the text ------------------------------------------------- */
+
+/* The manifest of 100,000 articles is some 90 MB of JSON, jansson's tree of
+ * it several times that.  So jansson never holds it whole: the contents of
+ * the root's "files" and "articles" arrays are cut out, their elements parsed
+ * one at a time as they are decoded; the rest, the skeleton, is parsed as the
+ * whole text was, so that the root and its keys are checked as before.  The
+ * splitter only finds where values end, by strings and nesting; jansson
+ * checks everything.  Text the splitter does not expect is parsed whole, as
+ * it always was, so that jansson says what is wrong with it. */
+
+/* A manifest nests 3 deep.  Deeper than this, the text is parsed whole, so
+ * that jansson's depth limit counts from the root as it always did. */
+#define SPLIT_DEPTH_MAX 64
+
+struct split {
+	bool found;        /* the root's key, raw, with an array for value */
+	size_t begin, end; /* the array's contents, between its brackets */
+	size_t count;      /* its elements */
+};
+
+struct manifest_text {
+	const char *text;
+	size_t len;
+	struct split files, articles;
+};
+
+static size_t skip_space(const char *s, size_t len, size_t i)
+{
+	while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
+		i++;
+	return i;
+}
+
+/* One past the string whose quote is s[i]; 0 if it does not end. */
+static size_t string_end(const char *s, size_t len, size_t i)
+{
+	for (i++; i < len; i++) {
+		if (s[i] == '\\')
+			i++;
+		else if (s[i] == '"')
+			return i + 1;
+	}
+	return 0;
+}
+
+static bool in_word(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       c == '-' || c == '+' || c == '.';
+}
+
+/* One past the value that starts at s[i]: a string, a word (number, true,
+ * false, null) or brackets to the one that closes them; 0 if none. */
+static size_t value_end(const char *s, size_t len, size_t i)
+{
+	size_t depth = 0;
+	do {
+		if (i >= len)
+			return 0;
+		char c = s[i];
+		if (c == '"') {
+			if ((i = string_end(s, len, i)) == 0)
+				return 0;
+		} else if (c == '[' || c == '{') {
+			if (++depth > SPLIT_DEPTH_MAX)
+				return 0;
+			i++;
+		} else if (c == ']' || c == '}') {
+			if (depth-- == 0)
+				return 0;
+			i++;
+		} else if (depth > 0) {
+			i++;
+		} else {
+			size_t start = i;
+			while (i < len && in_word(s[i]))
+				i++;
+			if (i == start)
+				return 0;
+		}
+	} while (depth > 0);
+	return i;
+}
+
+/* Records the array whose '[' is s[i]; returns one past its ']', or 0.
+ * Between elements: a comma, and whitespace around it. */
+static size_t split_array(const char *s, size_t len, size_t i, struct split *a)
+{
+	*a = (struct split){.found = true, .begin = i + 1};
+	i = skip_space(s, len, i + 1);
+	while (i < len && s[i] != ']') {
+		if (a->count > 0) {
+			if (s[i] != ',')
+				return 0;
+			i = skip_space(s, len, i + 1);
+		}
+		if ((i = value_end(s, len, i)) == 0)
+			return 0;
+		a->count++;
+		i = skip_space(s, len, i);
+	}
+	a->end = i;
+	return i < len ? i + 1 : 0;
+}
+
+/* Walks the members of the root object, splitting "files" and "articles";
+ * false if the text is not what it expects (an empty root included). */
+static bool split_manifest(struct manifest_text *t)
+{
+	const char *s = t->text;
+	size_t len = t->len, i = skip_space(s, len, 0);
+	if (i >= len || s[i] != '{')
+		return false;
+	do {
+		i = skip_space(s, len, i + 1);
+		size_t key = i;
+		if (i >= len || s[i] != '"' || (i = string_end(s, len, i)) == 0)
+			return false;
+		struct split *a = NULL;
+		if (i - key == 7 && memcmp(s + key, "\"files\"", 7) == 0)
+			a = &t->files;
+		else if (i - key == 10 && memcmp(s + key, "\"articles\"", 10) == 0)
+			a = &t->articles;
+		i = skip_space(s, len, i);
+		if (i >= len || s[i] != ':')
+			return false;
+		i = skip_space(s, len, i + 1);
+		if (a != NULL && i < len && s[i] == '[')
+			i = split_array(s, len, i, a);
+		else
+			i = value_end(s, len, i);
+		if (i == 0)
+			return false;
+		i = skip_space(s, len, i);
+	} while (i < len && s[i] == ',');
+	return i < len && s[i] == '}' && skip_space(s, len, i + 1) == len;
+}
+
+/* The text without the split arrays' contents, malloc'd.  Their newlines
+ * stay, so that jansson's line numbers are the manifest's.  An array not
+ * split is an empty cut at 0. */
+static char *make_skeleton(const struct manifest_text *t, size_t *len)
+{
+	const struct split *cuts[2] = {&t->files, &t->articles};
+	if (cuts[1]->begin < cuts[0]->begin) {
+		cuts[0] = &t->articles;
+		cuts[1] = &t->files;
+	}
+	size_t n = t->len, at = 0, from = 0;
+	for (int k = 0; k < 2; k++)
+		for (size_t i = cuts[k]->begin; i < cuts[k]->end; i++)
+			n -= t->text[i] != '\n';
+	char *out = malloc(n + 1);
+	if (out == NULL)
+		return NULL;
+	for (int k = 0; k < 2; k++) {
+		memcpy(out + at, t->text + from, cuts[k]->begin - from);
+		at += cuts[k]->begin - from;
+		for (size_t i = cuts[k]->begin; i < cuts[k]->end; i++)
+			if (t->text[i] == '\n')
+				out[at++] = '\n';
+		from = cuts[k]->end;
+	}
+	memcpy(out + at, t->text + from, t->len - from);
+	*len = n;
+	return out;
+}
+
+static int not_json(folio_ctx *ctx, const char *name, const json_error_t *err, int line)
+{
+	return folio_fail(ctx, FOLIO_EREJECT,
+			  "cannot verify '%s': manifest is not valid JSON: %s at line %d", name,
+			  err->text, line);
+}
+
+/* The elements of "files" or "articles", one tree at a time: parsed from
+ * the text when the array was split, else taken from the skeleton's tree
+ * (the key was written with escapes, or the text was parsed whole). */
+struct elements {
+	json_t *array;
+	const char *text; /* NULL: from array */
+	size_t len, at, counted, index;
+	int line; /* the manifest's line at text[counted] */
+};
+
+/* Starts on array, the tree's value for a's key; returns the count. */
+static size_t elements_start(struct elements *e, json_t *array, const struct manifest_text *t,
+			     const struct split *a)
+{
+	*e = (struct elements){.array = array, .line = 1};
+	if (!a->found || json_array_size(array) > 0)
+		return json_array_size(array);
+	e->text = t->text;
+	e->len = a->end;
+	e->at = a->begin;
+	return a->count;
+}
+
+/* The next element, a reference the caller drops (json_decref). */
+static int elements_next(struct folio_decoder *d, struct elements *e, json_t **out)
+{
+	if (e->text == NULL) {
+		*out = json_incref(json_array_get(e->array, e->index++));
+		return FOLIO_OK;
+	}
+	size_t start = skip_space(e->text, e->len, e->at);
+	if (e->index++ > 0) /* the comma */
+		start = skip_space(e->text, e->len, start + 1);
+	e->at = value_end(e->text, e->len, start);
+	for (; e->counted < start; e->counted++)
+		e->line += e->text[e->counted] == '\n';
+	json_error_t err;
+	*out = json_loadb(e->text + start, e->at - start, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
+			  &err);
+	return *out != NULL ? FOLIO_OK : not_json(d->ctx, d->name, &err, e->line + err.line - 1);
+}
+
 static int decode_file(struct folio_decoder *d, json_t *o, struct folio_file *f)
 {
 	const folio_ctx *ctx = d->ctx;
@@ -396,13 +614,15 @@ static int decode_article(struct folio_decoder *d, json_t *o, char **sorted, siz
 
 /* "articles" was room for later versions in the first readers; its entries
  * are now checked as strictly as files: a reader page is built from them. */
-static int decode_articles(struct folio_decoder *d, json_t *articles, struct folio_manifest *m)
+static int decode_articles(struct folio_decoder *d, json_t *articles,
+			   const struct manifest_text *t, struct folio_manifest *m)
 {
 	if (articles == NULL)
 		return FOLIO_OK;
 	if (!json_is_array(articles))
 		return folio_decode_fail(d, "field 'articles' is not an array");
-	size_t n = json_array_size(articles);
+	struct elements it;
+	size_t n = elements_start(&it, articles, t, &t->articles);
 	if (n > m->nfiles)
 		return folio_decode_fail(d, "more articles than files");
 	if (n == 0)
@@ -419,13 +639,17 @@ static int decode_articles(struct folio_decoder *d, json_t *articles, struct fol
 	int rc = FOLIO_OK;
 	for (size_t i = 0; i < n && rc == FOLIO_OK; i++) {
 		m->narticles = i + 1;
-		rc = decode_article(d, json_array_get(articles, i), sorted, m->nfiles, &m->articles[i]);
+		json_t *o = NULL;
+		if ((rc = elements_next(d, &it, &o)) == FOLIO_OK)
+			rc = decode_article(d, o, sorted, m->nfiles, &m->articles[i]);
+		json_decref(o);
 	}
 	free(sorted);
 	return rc;
 }
 
-static int decode_root(struct folio_decoder *d, json_t *root, struct folio_manifest *m)
+static int decode_root(struct folio_decoder *d, json_t *root, const struct manifest_text *t,
+		       struct folio_manifest *m)
 {
 	folio_ctx *ctx = d->ctx;
 	if (!json_is_object(root))
@@ -453,7 +677,8 @@ static int decode_root(struct folio_decoder *d, json_t *root, struct folio_manif
 	json_t *files = json_object_get(root, "files");
 	if (files == NULL || !json_is_array(files))
 		return folio_decode_fail(d, "field 'files' is missing or not an array");
-	size_t n = json_array_size(files);
+	struct elements it;
+	size_t n = elements_start(&it, files, t, &t->files);
 	if (n > ctx->limits[FOLIO_LIMIT_FILE_COUNT])
 		return folio_fail(ctx, FOLIO_EREJECT,
 				  "cannot verify '%s': %zu files is more than the limit of %llu",
@@ -469,7 +694,11 @@ static int decode_root(struct folio_decoder *d, json_t *root, struct folio_manif
 	uint64_t total = 0;
 	for (size_t i = 0; i < n; i++) {
 		m->nfiles = i + 1;
-		if ((rc = decode_file(d, json_array_get(files, i), &m->files[i])))
+		json_t *o = NULL;
+		if ((rc = elements_next(d, &it, &o)) == FOLIO_OK)
+			rc = decode_file(d, o, &m->files[i]);
+		json_decref(o);
+		if (rc != FOLIO_OK)
 			return rc;
 		total += m->files[i].size;
 		if (total > ctx->limits[FOLIO_LIMIT_TOTAL_SIZE])
@@ -481,7 +710,7 @@ static int decode_root(struct folio_decoder *d, json_t *root, struct folio_manif
 	if ((rc = check_path_set(d, m)))
 		return rc;
 	folio_manifest_link_duplicates(m);
-	return decode_articles(d, json_object_get(root, "articles"), m);
+	return decode_articles(d, json_object_get(root, "articles"), t, m);
 }
 
 int folio_manifest_decode(folio_ctx *ctx, const char *name, const char *json,
@@ -493,13 +722,23 @@ int folio_manifest_decode(folio_ctx *ctx, const char *name, const char *json,
 		return folio_fail(ctx, FOLIO_EREJECT,
 				  "cannot verify '%s': manifest larger than the limit of %llu bytes",
 				  name, (unsigned long long)ctx->limits[FOLIO_LIMIT_MANIFEST_SIZE]);
+	struct manifest_text t = {.text = json, .len = len};
 	json_error_t err;
-	json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &err);
+	json_t *root;
+	if (split_manifest(&t)) {
+		size_t skeleton_len;
+		char *skeleton = make_skeleton(&t, &skeleton_len);
+		if (skeleton == NULL)
+			return folio_fail_errno(ctx, ENOMEM, "cannot verify '%s'", name);
+		root = json_loadb(skeleton, skeleton_len, JSON_REJECT_DUPLICATES, &err);
+		free(skeleton);
+	} else {
+		t.files = t.articles = (struct split){0};
+		root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &err);
+	}
 	if (root == NULL)
-		return folio_fail(ctx, FOLIO_EREJECT,
-				  "cannot verify '%s': manifest is not valid JSON: %s at line %d",
-				  name, err.text, err.line);
-	int rc = decode_root(&d, root, m);
+		return not_json(ctx, name, &err, err.line);
+	int rc = decode_root(&d, root, &t, m);
 	json_decref(root);
 	if (rc != FOLIO_OK)
 		folio_manifest_release(m);

@@ -915,6 +915,389 @@ static void accepts_unknown_keys(void **state)
 	accepts(ctx, "both", root);
 }
 
+/* ---- decoding one element at a time ------------------------------------------
+ * The decoder cuts the root's "files" and "articles" out of the text and has
+ * jansson parse their elements one by one.  The texts below are written with
+ * ' for " (made " by text_of), their strings full of what the cutting must
+ * not stop at: ] } , \" \\ and a \u00e9. */
+
+#define HEX_1 "1111111111111111111111111111111111111111111111111111111111111111"
+#define HEX_2 "2222222222222222222222222222222222222222222222222222222222222222"
+#define S_HEAD "{'format':'folio-1','channel':'c','title':'t ]},\\' \\\\ \\u00e9 [{'," \
+	       "'edition':3,'created':1000,'expires':2000,"
+#define S_F1 "{'path':'a]b}c,d.html','size':10,'blake2b':'" HEX_1 "'," \
+	     "'type':'text/x]},\\' \\\\','mode':'0644','layer':'text'," \
+	     "'x-more':{'a':[']','}',[{}],'\\\\',-1.5e+3,true,null]}}"
+#define S_F2 "{'path':'caf\\u00e9/\\'q\\'.txt','size':20,'blake2b':'" HEX_2 "'," \
+	     "'type':'image/png','mode':'0755','layer':'media'}"
+#define S_F3 "{'path':'z','size':10,'blake2b':'" HEX_1 "','type':'t','mode':'0644'," \
+	     "'layer':'text'}"
+#define S_FILES S_F1 "," S_F2 "," S_F3
+#define S_A1 "{'path':'a]b}c,d.html','title':'[{\\'\\\\','dir':'rtl'," \
+	     "'summary':'x\\\\\\'y','image':'caf\\u00e9/\\'q\\'.txt','words':5}"
+#define S_A2 "{'path':'z','title':'T','dir':'ltr','words':0}"
+#define S_ARTICLES S_A1 "," S_A2
+/* Brackets that close, so the splitter takes it; jansson refuses it. */
+#define S_BAD "{'x':1,'x':1}"
+#define E_ACUTE "\xc3\xa9"
+
+/* printf's text with every ' made ", malloc'd. */
+static char *text_of(size_t *len, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static char *text_of(size_t *len, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	assert_true(vasprintf(&s, fmt, ap) >= 0);
+	va_end(ap);
+	for (char *p = s; *p != '\0'; p++)
+		if (*p == '\'')
+			*p = '"';
+	*len = strlen(s);
+	return s;
+}
+
+static char *sample_text(const char *files, const char *articles, size_t *len)
+{
+	return text_of(len, S_HEAD "'files':[%s],'articles':[%s]}", files, articles);
+}
+
+/* text with " \t\r\n" before and after every bracket, brace, colon and comma
+ * outside strings, and around the whole, malloc'd. */
+static char *spaced(const char *text, size_t len, size_t *out_len)
+{
+	char *out = malloc(9 * len + 9), *o = out;
+	bool in_string = false;
+
+	assert_non_null(out);
+	memcpy(o, " \t\r\n", 4);
+	o += 4;
+	for (size_t i = 0; i < len; i++) {
+		char c = text[i];
+		bool structural = !in_string && c != '\0' && strchr("[]{}:,", c) != NULL;
+
+		if (structural) {
+			memcpy(o, " \t\r\n", 4);
+			o += 4;
+		}
+		*o++ = c;
+		if (structural) {
+			memcpy(o, " \t\r\n", 4);
+			o += 4;
+		}
+		if (c == '"')
+			in_string = !in_string;
+		else if (in_string && c == '\\')
+			*o++ = text[++i];
+	}
+	memcpy(o, " \t\r\n", 4);
+	o += 4;
+	*out_len = (size_t)(o - out);
+	return out;
+}
+
+/* What the sample decodes to, field by field. */
+static void check_sample(const struct folio_manifest *m)
+{
+	static const struct {
+		const char *path, *type, *layer;
+		uint64_t size;
+		unsigned mode;
+		char hex;
+		size_t same_as;
+	} want[] = {
+		{"a]b}c,d.html", "text/x]},\" \\", "text", 10, 0644, '1', 0},
+		{"caf" E_ACUTE "/\"q\".txt", "image/png", "media", 20, 0755, '2', 1},
+		{"z", "t", "text", 10, 0644, '1', 0},
+	};
+	char hex[65];
+	uint8_t hash[32];
+
+	assert_string_equal(m->channel, "c");
+	assert_string_equal(m->title, "t ]},\" \\ " E_ACUTE " [{");
+	assert_int_equal(m->edition, 3);
+	assert_int_equal(m->created, 1000);
+	assert_int_equal(m->expires, 2000);
+	assert_int_equal(m->nfiles, 3);
+	for (size_t i = 0; i < 3; i++) {
+		const struct folio_file *f = &m->files[i];
+
+		hex_of(hex, want[i].hex);
+		memset(hash, (want[i].hex - '0') * 0x11, sizeof hash);
+		assert_string_equal(f->path, want[i].path);
+		assert_string_equal(f->type, want[i].type);
+		assert_string_equal(f->layer, want[i].layer);
+		assert_int_equal(f->size, want[i].size);
+		assert_int_equal(f->mode, want[i].mode);
+		assert_string_equal(f->hex, hex);
+		assert_memory_equal(f->hash, hash, sizeof hash);
+		assert_int_equal(f->same_as, want[i].same_as);
+	}
+	assert_int_equal(m->narticles, 2);
+	const struct folio_article *a = &m->articles[0];
+	assert_string_equal(a->path, "a]b}c,d.html");
+	assert_string_equal(a->title, "[{\"\\");
+	assert_string_equal(a->dir, "rtl");
+	assert_string_equal(a->summary, "x\\\"y");
+	assert_string_equal(a->image, "caf" E_ACUTE "/\"q\".txt");
+	assert_int_equal(a->words, 5);
+	assert_null(a->source);
+	assert_null(a->lang);
+	assert_null(a->date);
+	assert_null(a->author);
+	assert_null(a->thumbnail);
+	a = &m->articles[1];
+	assert_string_equal(a->path, "z");
+	assert_string_equal(a->title, "T");
+	assert_string_equal(a->dir, "ltr");
+	assert_int_equal(a->words, 0);
+	assert_null(a->summary);
+	assert_null(a->image);
+}
+
+static void decodes_to_sample(folio_ctx *ctx, const char *what, const char *text, size_t len)
+{
+	struct folio_manifest m;
+	int rc = decode_bytes(ctx, text, len, &m);
+
+	if (rc != FOLIO_OK)
+		fail_msg("%s: decode gave %d, message \"%s\"; want 0", what, rc,
+			 folio_errmsg(ctx));
+	check_sample(&m);
+	folio_manifest_release(&m);
+}
+
+/* The text must be refused with exactly the message want. */
+static void refuses_with(folio_ctx *ctx, const char *what, const char *text, size_t len,
+			 const char *want)
+{
+	struct folio_manifest m;
+	int rc = decode_bytes(ctx, text, len, &m);
+
+	if (rc != FOLIO_EREJECT || strcmp(folio_errmsg(ctx), want) != 0)
+		fail_msg("%s: decode gave %d, message\n  \"%s\"\nwant %d and\n  \"%s\"", what, rc,
+			 folio_errmsg(ctx), FOLIO_EREJECT, want);
+	if (rc == FOLIO_OK)
+		folio_manifest_release(&m);
+}
+
+/* The text must be refused with the message jansson gives for the whole
+ * text, as the decoder did when it parsed the whole text. */
+static void refuses_as_whole(folio_ctx *ctx, const char *what, const char *text, size_t len)
+{
+	json_error_t err;
+	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
+	char *want;
+
+	if (root != NULL)
+		fail_msg("%s: jansson accepts the whole text", what);
+	assert_true(asprintf(&want, "cannot verify '%s': manifest is not valid JSON: %s at line %d",
+			     NAME, err.text, err.line) > 0);
+	refuses_with(ctx, what, text, len, want);
+	free(want);
+}
+
+/* The files and articles were split, not parsed whole, when their counts
+ * are known before any element is parsed: with a bad element last, the
+ * limits' messages come first.  Parsed whole, jansson would refuse the
+ * element first.  text_for makes a text from the arrays' contents. */
+static void check_split(folio_ctx *ctx, char *(*text_for)(const char *, const char *, size_t *))
+{
+	size_t len;
+	char *text;
+
+	UNIT_OK(ctx, folio_set_limit(ctx, FOLIO_LIMIT_FILE_COUNT, 3));
+	text = text_for(S_FILES "," S_BAD, S_ARTICLES, &len);
+	refuses_with(ctx, "files split", text, len,
+		     "cannot verify '" NAME "': 4 files is more than the limit of 3");
+	free(text);
+	UNIT_OK(ctx, folio_set_limit(ctx, FOLIO_LIMIT_FILE_COUNT, 200000));
+	text = text_for(S_FILES, S_ARTICLES "," S_BAD "," S_BAD, &len);
+	refuses_with(ctx, "articles split", text, len,
+		     "cannot verify '" NAME "': manifest: more articles than files");
+	free(text);
+}
+
+static char *spaced_sample_text(const char *files, const char *articles, size_t *len)
+{
+	size_t n;
+	char *text = sample_text(files, articles, &n);
+	char *out = spaced(text, n, len);
+
+	free(text);
+	return out;
+}
+
+static void split_decodes_the_same(void **state)
+{
+	folio_ctx *ctx = ((struct unit_state *)*state)->ctx;
+	size_t len;
+	char *text = sample_text(S_FILES, S_ARTICLES, &len);
+
+	decodes_to_sample(ctx, "sample", text, len);
+	check_split(ctx, sample_text);
+	free(text);
+
+	/* The same elements from the tree, as they were decoded before. */
+	text = text_of(&len, S_HEAD "'fil\\u0065s':[" S_FILES "],'articl\\u0065s':[" S_ARTICLES "]}");
+	decodes_to_sample(ctx, "keys written with escapes", text, len);
+	free(text);
+	text = text_of(&len, "[" S_HEAD "'files':[" S_FILES "],'articles':[" S_ARTICLES "]}]");
+	refuses_with(ctx, "root in an array", text, len,
+		     "cannot verify '" NAME "': manifest: not a JSON object");
+	free(text);
+}
+
+static void split_allows_whitespace(void **state)
+{
+	folio_ctx *ctx = ((struct unit_state *)*state)->ctx;
+	size_t len;
+	char *text = spaced_sample_text(S_FILES, S_ARTICLES, &len);
+
+	assert_non_null(memchr(text, '\n', len));
+	decodes_to_sample(ctx, "spaced", text, len);
+	free(text);
+	check_split(ctx, spaced_sample_text);
+
+	/* Empty arrays, with and without space inside. */
+	static const char *const empty[] = { "[]", "[ ]", "[\n\r\t ]" };
+	for (size_t i = 0; i < sizeof empty / sizeof *empty; i++) {
+		struct folio_manifest m;
+
+		text = text_of(&len, S_HEAD "'files':%s,'articles' :%s }", empty[i], empty[i]);
+		UNIT_OK(ctx, decode_bytes(ctx, text, len, &m));
+		assert_int_equal(m.nfiles, 0);
+		assert_int_equal(m.narticles, 0);
+		folio_manifest_release(&m);
+		free(text);
+	}
+}
+
+static void split_refuses(void **state)
+{
+	folio_ctx *ctx = ((struct unit_state *)*state)->ctx;
+	static const struct {
+		const char *what, *files, *articles;
+	} bad[] = {
+		{"trailing comma in files", S_FILES ",", S_ARTICLES},
+		{"trailing comma in articles", S_FILES, S_ARTICLES ","},
+		{"a comma alone", ",", ""},
+		{"comma before the first file", "," S_FILES, S_ARTICLES},
+		{"two commas", S_F1 ",," S_F2, ""},
+		{"missing comma", S_F1 " " S_F2 "," S_F3, S_ARTICLES},
+		{"no separator", S_F1 S_F2 "," S_F3, S_ARTICLES},
+		{"no separator between words", "1 22", ""},
+		{"unterminated string", S_F1 ",{'path':'z", ""},
+		{"escaped quote left open", S_F1 ",{'path':'z\\'}", S_ARTICLES},
+		{"unbalanced", S_F1 ",{'path':'z'", S_ARTICLES},
+		{"closing bracket extra", S_F1 "]," S_F2, S_ARTICLES},
+		{"invalid element", S_F1 ",{'path':}," S_F3, S_ARTICLES},
+		{"invalid article", S_FILES, S_A1 ",{'path':'z','title':tru}"},
+		{"brackets that do not pair", S_F1 ",{'path':[}]," S_F3, S_ARTICLES},
+		{"duplicate key in a file", S_F1 ",{'path':'z','size':1,'size':1}," S_F3, S_ARTICLES},
+		{"NUL in an element", S_F1 ",{'path':'\\u0000'}", S_ARTICLES},
+	};
+	size_t len;
+	char *text;
+
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		text = sample_text(bad[i].files, bad[i].articles, &len);
+		refuses_as_whole(ctx, bad[i].what, text, len);
+		free(text);
+		/* Over many lines, the line is still the manifest's. */
+		text = spaced_sample_text(bad[i].files, bad[i].articles, &len);
+		refuses_as_whole(ctx, bad[i].what, text, len);
+		free(text);
+	}
+
+	/* Two "files", a bad word or brackets after split arrays, trailing
+	 * commas and garbage in the root: the skeleton's errors, on the
+	 * manifest's lines. */
+	static const char *const texts[] = {
+		S_HEAD "'files':[" S_FILES "],'files':[" S_F3 "],'articles':[]}",
+		S_HEAD "'files':[" S_F1 "\n,\n" S_F2 "],\n'zzz':tru,'articles':[]}",
+		S_HEAD "'articles':[\n" S_A2 "\n],'files':[\n" S_F3 "\n],\n'zzz':[}",
+		S_HEAD "'files':[" S_FILES "],'articles':[]}x",
+		S_HEAD "'files':[" S_FILES "],'articles':[]}\n{}",
+		S_HEAD "'files':[" S_FILES "],'articles':[],}",
+		"{'files':[" S_FILES "],}",
+		"{'files':[" S_FILES "]",
+	};
+	for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
+		text = text_of(&len, "%s", texts[i]);
+		refuses_as_whole(ctx, texts[i], text, len);
+		free(text);
+	}
+	text = text_of(&len, S_HEAD "'files':[" S_FILES "],'articles':[]}");
+	text[len] = '\0';
+	refuses_as_whole(ctx, "NUL after the root", text, len + 1);
+	free(text);
+
+	/* An element deeper than jansson allows under the root (its object is
+	 * 3 deep) is refused as when the whole text was parsed, though alone
+	 * it would not be. */
+	const size_t d = JSON_PARSER_MAX_DEPTH - 2;
+	char *deep = malloc(2 * d + 1);
+	assert_non_null(deep);
+	memset(deep, '[', d);
+	memset(deep + d, ']', d);
+	deep[2 * d] = '\0';
+	text = text_of(&len, S_HEAD "'files':[" S_F1 ",{'x':%s}],'articles':[]}", deep);
+	refuses_as_whole(ctx, "element too deep", text, len);
+	free(text);
+	deep[d - 1] = ' ';
+	deep[d] = ' ';
+	text = text_of(&len, S_HEAD "'files':[{'x-deep':%s,%s],'articles':[]}", deep, S_F1 + 1);
+	accepts_text(ctx, "element as deep as allowed", text, len);
+	free(text);
+	free(deep);
+
+	/* Elements jansson accepts, refused by the decoder. */
+	text = sample_text(S_F1 ",7," S_F3, S_ARTICLES, &len);
+	refuses_with(ctx, "file entry a number", text, len,
+		     "cannot verify '" NAME "': manifest: a file entry is not an object");
+	free(text);
+	text = sample_text(S_FILES, S_A1 ",'z'", &len);
+	refuses_with(ctx, "article entry a string", text, len,
+		     "cannot verify '" NAME "': manifest: an article entry is not an object");
+	free(text);
+}
+
+/* The sample with keys that are not "files" or "articles" but look like
+ * them, after them, where they would replace them if taken. */
+static char *odd_keys_text(const char *files, const char *articles, size_t *len)
+{
+	return text_of(len, S_HEAD "'files':[%s],'articles':[%s],'filesx':[" S_F1 "],"
+			    "'xfiles':[" S_F3 "],'file':[],'Files':[],'articles\\\\':[1],'xarticles':[1],"
+			    "'z':{'files':[" S_F2 "],'articles':[]}}", files, articles);
+}
+
+static void split_takes_only_the_root_keys(void **state)
+{
+	folio_ctx *ctx = ((struct unit_state *)*state)->ctx;
+	size_t len;
+	char *text;
+
+	text = text_of(&len, S_HEAD "'x':{'files':[" S_F3 "],'articles':[" S_A2 "]},"
+			     "'files':[" S_FILES "],'y':['files',{'files':[]},{'articles':[1]}],"
+			     "'articles':[" S_ARTICLES "],'z':{'files':[" S_F2 "]}}");
+	decodes_to_sample(ctx, "files and articles in other values", text, len);
+	free(text);
+	text = text_of(&len, S_HEAD "'x':{'files':[" S_FILES "]},'articles':[]}");
+	refuses_with(ctx, "files only inside another value", text, len,
+		     "cannot verify '" NAME "': manifest: field 'files' is missing or not an array");
+	free(text);
+	text = text_of(&len, S_HEAD "'files':{'files':[" S_FILES "]},'articles':[]}");
+	refuses_with(ctx, "files an object", text, len,
+		     "cannot verify '" NAME "': manifest: field 'files' is missing or not an array");
+	free(text);
+	text = odd_keys_text(S_FILES, S_ARTICLES, &len);
+	decodes_to_sample(ctx, "keys like files and articles", text, len);
+	free(text);
+	check_split(ctx, odd_keys_text);
+}
+
 /* ---- the trusted comment, time, channel names, limits --------------------- */
 
 static void trusted_comment_format(void **state)
@@ -1078,6 +1461,10 @@ int main(void)
 		UNIT_TEST(rejects_duplicates_and_folder_clashes),
 		UNIT_TEST(rejects_bad_json),
 		UNIT_TEST(accepts_unknown_keys),
+		UNIT_TEST(split_decodes_the_same),
+		UNIT_TEST(split_allows_whitespace),
+		UNIT_TEST(split_refuses),
+		UNIT_TEST(split_takes_only_the_root_keys),
 		UNIT_TEST(trusted_comment_format),
 		UNIT_TEST(time_format),
 		UNIT_TEST(channel_names),
