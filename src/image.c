@@ -965,64 +965,62 @@ static int jpeg_optimize_run(struct jpeg_optimize_job *job, const uint8_t *data,
 	return 0;
 }
 
-/* The pixels libjpeg decodes from a JPEG, in *pixels (malloc'd); 0, or -1
- * when it cannot be decoded. */
-struct jpeg_pixels_job {
-	struct jpeg_decompress_struct in;
+/* Two JPEGs decoded side by side, a row of each at a time: the pixel check
+ * holds two rows, not two images.  Both decoders share one error manager,
+ * so a failure in either lands in the one setjmp. */
+struct jpeg_compare_job {
+	struct jpeg_decompress_struct in[2];
 	struct jpeg_failure err;
-	struct jpeg_progress_mgr progress;
-	uint8_t *pixels;
-	size_t size;
+	struct jpeg_progress_mgr progress[2];
+	JSAMPROW row[2];
 };
 
-static int jpeg_pixels_run(struct jpeg_pixels_job *job, const uint8_t *data, size_t len)
+/* 1 when both decode to the same pixels, 0 when not (or one does not
+ * decode), -1 when out of memory. */
+static int jpeg_compare_run(struct jpeg_compare_job *job, const uint8_t *const data[2],
+			    const size_t len[2])
 {
 	if (setjmp(job->err.jump))
-		return -1;
-	jpeg_start_decompress_from(&job->in, &job->err, &job->progress, data, len);
-	jpeg_read_header(&job->in, TRUE);
-	if ((uint64_t)job->in.image_width * job->in.image_height > MAX_PIXELS)
-		return -1;
-	jpeg_start_decompress(&job->in);
-	size_t row = (size_t)job->in.output_width * (size_t)job->in.output_components;
-	job->size = row * job->in.output_height;
-	job->pixels = malloc(job->size > 0 ? job->size : 1);
-	if (job->pixels == NULL)
-		return -1;
-	while (job->in.output_scanline < job->in.output_height) {
-		JSAMPROW r = job->pixels + row * job->in.output_scanline;
-		jpeg_read_scanlines(&job->in, &r, 1);
+		return job->err.out_of_memory ? -1 : 0;
+	for (int k = 0; k < 2; k++) {
+		jpeg_start_decompress_from(&job->in[k], &job->err, &job->progress[k], data[k], len[k]);
+		jpeg_read_header(&job->in[k], TRUE);
+		if ((uint64_t)job->in[k].image_width * job->in[k].image_height > MAX_PIXELS)
+			return 0;
+		jpeg_start_decompress(&job->in[k]);
 	}
-	jpeg_finish_decompress(&job->in);
-	return 0;
+	struct jpeg_decompress_struct *a = &job->in[0], *b = &job->in[1];
+	if (a->output_width != b->output_width || a->output_height != b->output_height ||
+	    a->output_components != b->output_components)
+		return 0;
+	size_t row = (size_t)a->output_width * (size_t)a->output_components;
+	for (int k = 0; k < 2; k++)
+		if ((job->row[k] = malloc(row + 1)) == NULL)
+			return -1;
+	while (a->output_scanline < a->output_height) {
+		jpeg_read_scanlines(a, &job->row[0], 1);
+		jpeg_read_scanlines(b, &job->row[1], 1);
+		if (memcmp(job->row[0], job->row[1], row) != 0)
+			return 0;
+	}
+	jpeg_finish_decompress(a);
+	jpeg_finish_decompress(b);
+	return 1;
 }
 
-static int jpeg_pixels(const uint8_t *data, size_t len, uint8_t **pixels, size_t *size)
+static int jpeg_same_pixels(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 {
-	struct jpeg_pixels_job *job = calloc(1, sizeof(*job));
+	struct jpeg_compare_job *job = calloc(1, sizeof(*job));
 	if (job == NULL)
 		return -1;
-	int rc = jpeg_pixels_run(job, data, len);
-	jpeg_destroy_decompress(&job->in);
-	if (rc != 0) {
-		free(job->pixels);
-		job->pixels = NULL;
+	const uint8_t *data[2] = {a, b};
+	size_t len[2] = {alen, blen};
+	int same = jpeg_compare_run(job, data, len);
+	for (int k = 0; k < 2; k++) {
+		jpeg_destroy_decompress(&job->in[k]); /* safe on one never created */
+		free(job->row[k]);
 	}
-	*pixels = job->pixels;
-	*size = job->size;
 	free(job);
-	return rc;
-}
-
-/* Both decode to the same pixels. */
-static bool jpeg_same_pixels(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
-{
-	uint8_t *pa = NULL, *pb = NULL;
-	size_t na = 0, nb = 0;
-	bool same = jpeg_pixels(a, alen, &pa, &na) == 0 && jpeg_pixels(b, blen, &pb, &nb) == 0 &&
-		    na == nb && memcmp(pa, pb, na) == 0;
-	free(pa);
-	free(pb);
 	return same;
 }
 
@@ -1043,7 +1041,10 @@ static int jpeg_optimize(const uint8_t *data, size_t len, uint8_t **out, size_t 
 				best = k;
 				best_len = job->sink[k].b.len;
 			}
-		if (best >= 0 && jpeg_same_pixels(data, len, job->sink[best].b.data, best_len)) {
+		int same = best >= 0 ? jpeg_same_pixels(data, len, job->sink[best].b.data, best_len) : 0;
+		if (same < 0) {
+			rc = FOLIO_ESYSTEM;
+		} else if (same > 0) {
 			*out = job->sink[best].b.data;
 			*out_len = best_len;
 			job->sink[best].b.data = NULL;
@@ -1096,6 +1097,30 @@ static void png_from_memory(png_structp png, png_bytep to, size_t n)
 	s->pos += n;
 }
 
+/* libpng allocates through these, so that running out of memory is told
+ * apart from a file libpng refuses: the first fails the pack (the bytes
+ * must not depend on how much memory there was), the second keeps the
+ * image as it is.  The flag is the struct's mem_ptr. */
+static png_voidp png_alloc(png_structp png, png_alloc_size_t n)
+{
+	void *p = malloc(n);
+	if (p == NULL)
+		*(bool *)png_get_mem_ptr(png) = true;
+	return p;
+}
+
+static void png_release(png_structp png, png_voidp p)
+{
+	(void)png;
+	free(p);
+}
+
+static void png_out_of_memory(png_structp png)
+{
+	*(bool *)png_get_mem_ptr(png) = true;
+	png_error(png, "out of memory");
+}
+
 static int png_decode_run(png_structp png, png_infop info, struct png_raw *raw,
 			  png_bytep *volatile *rows)
 {
@@ -1124,7 +1149,7 @@ static int png_decode_run(png_structp png, png_infop info, struct png_raw *raw,
 	raw->pixels = malloc(raw->rowbytes * raw->height + 1);
 	*rows = malloc(raw->height * sizeof(**rows) + 1);
 	if (raw->pixels == NULL || *rows == NULL)
-		return -1;
+		png_out_of_memory(png);
 	for (png_uint_32 y = 0; y < raw->height; y++)
 		(*rows)[y] = raw->pixels + (size_t)y * raw->rowbytes;
 	png_read_image(png, *rows);
@@ -1132,16 +1157,18 @@ static int png_decode_run(png_structp png, png_infop info, struct png_raw *raw,
 	return 0;
 }
 
-/* 0, or -1 when libpng cannot decode it (or it is too large to try). */
-static int png_decode(const uint8_t *data, size_t len, struct png_raw *raw)
+/* 0, or -1 when libpng cannot decode it (or it is too large to try), with
+ * *oom set when that is for want of memory. */
+static int png_decode(const uint8_t *data, size_t len, struct png_raw *raw, bool *oom)
 {
 	memset(raw, 0, sizeof(*raw));
 	struct png_source src = { data, len, 0 };
-	png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, NULL, png_on_error,
-						 png_on_warning);
+	png_structp png = png_create_read_struct_2(PNG_LIBPNG_VER_STRING, NULL, png_on_error,
+						   png_on_warning, oom, png_alloc, png_release);
 	png_infop info = png != NULL ? png_create_info_struct(png) : NULL;
 	if (info == NULL) {
 		png_destroy_read_struct(&png, NULL, NULL);
+		*oom = true;
 		return -1;
 	}
 	png_set_read_fn(png, &src, png_from_memory);
@@ -1159,7 +1186,7 @@ static int png_decode(const uint8_t *data, size_t len, struct png_raw *raw)
 static void png_to_memory(png_structp png, png_bytep from, size_t n)
 {
 	if (!buf_add(png_get_io_ptr(png), from, n))
-		png_error(png, "out of memory");
+		png_out_of_memory(png);
 }
 
 static void png_flush_nothing(png_structp png)
@@ -1181,7 +1208,7 @@ static int png_encode_run(png_structp png, png_infop info, const struct png_raw 
 	png_write_info(png, info);
 	*rows = malloc(raw->height * sizeof(**rows) + 1);
 	if (*rows == NULL)
-		png_error(png, "out of memory");
+		png_out_of_memory(png);
 	for (png_uint_32 y = 0; y < raw->height; y++)
 		(*rows)[y] = raw->pixels + (size_t)y * raw->rowbytes;
 	png_write_image(png, *rows);
@@ -1192,16 +1219,19 @@ static int png_encode_run(png_structp png, png_infop info, const struct png_raw 
 /* The image's rows as libpng filters them for the filters asked for (each
  * row's filter byte and its bytes), in *filtered (malloc'd, height x
  * (rowbytes + 1) bytes).  libpng writes them uncompressed; zlib takes them
- * out of the IDAT chunks again.  0, or -1 (out of memory, libpng error). */
-static int png_filter(const struct png_raw *raw, int filters, uint8_t **filtered, size_t *size)
+ * out of the IDAT chunks again.  0, or -1 (a libpng error, or out of memory
+ * with *oom set). */
+static int png_filter(const struct png_raw *raw, int filters, uint8_t **filtered, size_t *size,
+		      bool *oom)
 {
 	*filtered = NULL;
 	struct buf file = { 0 };
-	png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, png_on_error,
-						  png_on_warning);
+	png_structp png = png_create_write_struct_2(PNG_LIBPNG_VER_STRING, NULL, png_on_error,
+						    png_on_warning, oom, png_alloc, png_release);
 	png_infop info = png != NULL ? png_create_info_struct(png) : NULL;
 	if (info == NULL) {
 		png_destroy_write_struct(&png, NULL);
+		*oom = true;
 		return -1;
 	}
 	png_set_write_fn(png, &file, png_to_memory, png_flush_nothing);
@@ -1214,6 +1244,7 @@ static int png_filter(const struct png_raw *raw, int filters, uint8_t **filtered
 	uint8_t *out = rc == 0 ? malloc(*size + 1) : NULL;
 	z_stream z = { 0 };
 	if (out == NULL || inflateInit(&z) != Z_OK) {
+		*oom |= rc == 0; /* libpng's own failure is told already */
 		free(out);
 		free(file.data);
 		return -1;
@@ -1296,58 +1327,61 @@ static bool png_chunk_copied(const uint8_t type[4])
 }
 
 /* The file rebuilt around a new zlib stream: the IHDR (not interlaced),
- * the chunks before and after the image data as they were.  False when out
- * of memory or when the file has chunks it does not copy. */
-static bool png_rebuild(const uint8_t *data, size_t len, const uint8_t *z, size_t zlen,
-			struct buf *b)
+ * the chunks before and after the image data as they were.  1, or 0 when
+ * the file has chunks it does not copy, -1 when out of memory. */
+static int png_rebuild(const uint8_t *data, size_t len, const uint8_t *z, size_t zlen,
+		       struct buf *b)
 {
 	size_t pos = sizeof(png_signature);
 	bool idat_done = false, in_idat = false;
 	if (!buf_add(b, png_signature, sizeof(png_signature)))
-		return false;
+		return -1;
 	while (pos + 12 <= len) {
 		const uint8_t *c = data + pos;
 		uint32_t n = get_be32(c);
 		if (n > len - pos - 12)
-			return false;
+			return 0;
 		const uint8_t *type = c + 4;
 		pos += 12 + (size_t)n;
 		if (memcmp(type, "IHDR", 4) == 0) {
 			if (n != 13)
-				return false;
+				return 0;
 			uint8_t ihdr[13];
 			memcpy(ihdr, c + 8, 13);
 			ihdr[12] = 0; /* no interlacing */
 			if (!png_add_chunk(b, "IHDR", ihdr, 13))
-				return false;
+				return -1;
 		} else if (memcmp(type, "IDAT", 4) == 0) {
 			if (idat_done)
-				return false; /* IDAT chunks must be consecutive */
+				return 0; /* IDAT chunks must be consecutive */
 			if (!in_idat)
 				for (size_t k = 0; k < zlen; k += 1u << 30) {
 					size_t part = zlen - k < (1u << 30) ? zlen - k : 1u << 30;
 					if (!png_add_chunk(b, "IDAT", z + k, part))
-						return false;
+						return -1;
 				}
 			in_idat = true;
 		} else if (memcmp(type, "IEND", 4) == 0) {
-			return in_idat && png_add_chunk(b, "IEND", NULL, 0);
+			if (!in_idat)
+				return 0;
+			return png_add_chunk(b, "IEND", NULL, 0) ? 1 : -1;
 		} else {
 			if (!png_chunk_copied(type))
-				return false;
+				return 0;
 			idat_done |= in_idat;
 			if (!buf_add(b, c, 12 + (size_t)n))
-				return false;
+				return -1;
 		}
 	}
-	return false;
+	return 0;
 }
 
 static int png_optimize(const uint8_t *data, size_t len, uint8_t **out, size_t *out_len)
 {
 	struct png_raw raw, check;
-	if (png_decode(data, len, &raw) != 0)
-		return FOLIO_OK; /* stays as it is */
+	bool oom = false;
+	if (png_decode(data, len, &raw, &oom) != 0)
+		return oom ? FOLIO_ESYSTEM : FOLIO_OK; /* what libpng refuses stays as it is */
 	/* The filters and strategy are chosen at zlib's level 6, several
 	 * times faster than level 9 and ranking them nearly the same way; the
 	 * winner alone is compressed at level 9.  (zopfli's deflate made the
@@ -1361,8 +1395,10 @@ static int png_optimize(const uint8_t *data, size_t len, uint8_t **out, size_t *
 	for (size_t f = 0; f < sizeof(filter_sets) / sizeof(filter_sets[0]) && rc == FOLIO_OK; f++) {
 		uint8_t *filtered;
 		size_t size;
-		if (png_filter(&raw, filter_sets[f], &filtered, &size) != 0)
+		if (png_filter(&raw, filter_sets[f], &filtered, &size, &oom) != 0) {
+			rc = oom ? FOLIO_ESYSTEM : FOLIO_OK;
 			break; /* what libpng cannot write stays as it is */
+		}
 		bool won = false;
 		for (size_t s = 0; s < sizeof(strategies) / sizeof(strategies[0]); s++) {
 			uint8_t *z;
@@ -1389,9 +1425,17 @@ static int png_optimize(const uint8_t *data, size_t len, uint8_t **out, size_t *
 	    png_deflate(best_filtered, filtered_len, 9, strategy, &best, &best_len) != 0)
 		rc = FOLIO_ESYSTEM;
 	struct buf file = { 0 };
-	if (rc == FOLIO_OK && best != NULL && best_len < len &&
-	    png_rebuild(data, len, best, best_len, &file) && file.len < len &&
-	    png_decode(file.data, file.len, &check) == 0) {
+	int rebuilt = rc == FOLIO_OK && best != NULL && best_len < len ?
+		      png_rebuild(data, len, best, best_len, &file) : 0;
+	bool decoded = false;
+	if (rebuilt < 0)
+		rc = FOLIO_ESYSTEM;
+	else if (rebuilt > 0 && file.len < len) {
+		decoded = png_decode(file.data, file.len, &check, &oom) == 0;
+		if (oom)
+			rc = FOLIO_ESYSTEM;
+	}
+	if (decoded) {
 		/* The same header, palette and chunks around: the same rows
 		 * are the same pixels. */
 		if (check.width == raw.width && check.height == raw.height &&

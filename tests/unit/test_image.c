@@ -10,6 +10,8 @@
 #include <webp/decode.h>
 #include <webp/encode.h>
 #include <webp/mux.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <zlib.h>
 
 enum { ALL_JPEG_FLAGS = FOLIO_IMAGE_GPS | FOLIO_IMAGE_CAMERA | FOLIO_IMAGE_EXIF |
@@ -1057,6 +1059,56 @@ static void many_times(void **state)
 	free(exif);
 }
 
+/* Running out of memory while optimising fails the pack: keeping the
+ * image as it is would make the bundle's bytes depend on the memory there
+ * was.  A child process fills its address space (limited to what it has
+ * plus 4 MiB) with 32 KiB blocks, then frees every other one of the last
+ * 64: small allocations still succeed, the PNG's 6.75 MB of pixels cannot. */
+#define BALLOON_MAX (1u << 16)
+static void *balloon[BALLOON_MAX];
+
+static void optimize_out_of_memory(void **state)
+{
+	(void)state;
+#if defined(__SANITIZE_ADDRESS__)
+	printf("skipped: AddressSanitizer reserves more address space than any limit allows\n");
+	skip();
+#else
+	struct png_recipe r = { .w = 1500, .h = 1500, .seed = 9 };
+	size_t len;
+	uint8_t *img = make_png(&r, &len), *out = NULL;
+	size_t out_len;
+	fflush(NULL);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		unsigned long pages = 0;
+		FILE *f = fopen("/proc/self/statm", "r");
+		if (f == NULL || fscanf(f, "%lu", &pages) != 1)
+			_exit(3);
+		fclose(f);
+		rlim_t have = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE);
+		struct rlimit lim = { have + (4u << 20), have + (4u << 20) };
+		if (setrlimit(RLIMIT_AS, &lim) != 0)
+			_exit(3);
+		size_t n = 0;
+		while (n < BALLOON_MAX && (balloon[n] = malloc(32u << 10)) != NULL)
+			n++;
+		if (n < 64 || n == BALLOON_MAX)
+			_exit(4);
+		for (size_t i = n - 64; i < n; i += 2)
+			free(balloon[i]);
+		int rc = folio_image_optimize("image/png", img, len, &out, &out_len);
+		_exit(rc == FOLIO_ESYSTEM ? 0 : rc == FOLIO_OK ? 1 : 2);
+	}
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	free(img);
+#endif
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1071,6 +1123,7 @@ int main(void)
 		UNIT_TEST(shrink),
 		UNIT_TEST(thumbnail),
 		UNIT_TEST(many_times),
+		UNIT_TEST(optimize_out_of_memory),
 	};
 
 	if (VIPS_INIT("test_image") != 0)
