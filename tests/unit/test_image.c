@@ -1064,8 +1064,10 @@ static void many_times(void **state)
  * was.  A child process fills its address space (limited to what it has
  * plus 4 MiB) with 32 KiB blocks, then frees every other one of the last
  * 64: small allocations still succeed, the PNG's 6.75 MB of pixels cannot. */
+#if !defined(__SANITIZE_ADDRESS__)
 #define BALLOON_MAX (1u << 16)
 static void *balloon[BALLOON_MAX];
+#endif
 
 static void optimize_out_of_memory(void **state)
 {
